@@ -1,0 +1,1 @@
+"""Identity and authorization: signing keys, tokens, the Casbin enforcer, privilege checks."""

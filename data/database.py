@@ -1,0 +1,57 @@
+"""Engines and session factory: created once at start-up and handed down, never global."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """The three ways in: `reader` for loader batches, `sessions` for writes (ORM unit of work)."""
+
+    engine: AsyncEngine
+    # Autocommit: a read batch runs its one statement without BEGIN/ROLLBACK round trips.
+    reader: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def connect(cls, url: str, **options: Any) -> Database:
+        engine = create_engine(url, **options)
+        return cls(
+            engine=engine,
+            reader=engine.execution_options(isolation_level="AUTOCOMMIT"),
+            sessions=async_sessionmaker(engine, expire_on_commit=False),
+        )
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def create_engine(url: str, **options: Any) -> AsyncEngine:
+    """An engine with the per-backend settings the product relies on."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, **options)
+        event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    options.setdefault("pool_size", 10)
+    options.setdefault("max_overflow", 10)
+    return create_async_engine(url, **options)
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite ignores foreign keys unless told otherwise; WAL lets readers run beside a writer.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

@@ -1,0 +1,145 @@
+"""The `groupgate` command: serve, migrate, load demo data, export the schema, rotate keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from data import migrate
+from data.database import Database
+from groupgate.settings import ConfigurationError, Settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    settings = Settings()
+    try:
+        result: int = arguments.run(settings, arguments)
+    except ConfigurationError as error:
+        print(f"groupgate: {error}", file=sys.stderr)
+        return 2
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="groupgate", description="GraphQL gateway for employer group health plans."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the API with uvicorn")
+    serve.add_argument("--host", help="address to bind (default: GROUPGATE_HOST)")
+    serve.add_argument("--port", type=int, help="port (default: GROUPGATE_PORT)")
+    serve.set_defaults(run=_serve)
+
+    migrate_command = commands.add_parser("migrate", help="upgrade the database schema")
+    migrate_command.add_argument("--revision", default="head", help="target (default: head)")
+    migrate_command.set_defaults(run=_migrate)
+
+    demo = commands.add_parser("demo", help="load the deterministic demo data set")
+    demo.add_argument("--groups", type=_positive, default=250, help="groups in all (>= 3)")
+    demo.add_argument("--members", type=_positive, default=2000, help="largest group's size")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
+    demo.add_argument(
+        "--if-empty", action="store_true", help="only when the database holds no group yet"
+    )
+    demo.set_defaults(run=_demo)
+
+    schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    schema.set_defaults(run=_schema)
+
+    keys = commands.add_parser("keys", help="token-signing keys")
+    key_commands = keys.add_subparsers(required=True, metavar="ACTION")
+    rotate = key_commands.add_parser("rotate", help="add a new signing key; old keys still verify")
+    rotate.set_defaults(run=_keys_rotate)
+    return parser
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, not {value}")
+    return number
+
+
+def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
+    import uvicorn
+
+    from groupgate.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=arguments.host or settings.host,
+        port=arguments.port or settings.port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _migrate(settings: Settings, arguments: argparse.Namespace) -> int:
+    async def run() -> str | None:
+        database = Database.connect(settings.database_url)
+        try:
+            await migrate.upgrade(database.engine, arguments.revision)
+            return await migrate.current_revision(database.engine)
+        finally:
+            await database.dispose()
+
+    print(f"database at revision {asyncio.run(run())}")
+    return 0
+
+
+def _demo(settings: Settings, arguments: argparse.Namespace) -> int:
+    from data.demo import load_demo
+    from data.groups import any_group_exists
+
+    async def run() -> str:
+        database = Database.connect(settings.database_url)
+        try:
+            if arguments.if_empty and await any_group_exists(database.engine):
+                return "demo data: the database already holds groups, nothing loaded"
+            summary = await load_demo(
+                database.engine,
+                secret_key=settings.secret_key.get_secret_value().encode(),
+                groups=arguments.groups,
+                max_members=arguments.members,
+                seed=arguments.seed,
+            )
+        finally:
+            await database.dispose()
+        if summary.total == 0:
+            return "demo data: already loaded, nothing to add"
+        counts = ", ".join(f"{n} {table}" for table, n in summary.inserted.items() if n)
+        return f"demo data loaded: {counts}"
+
+    print(asyncio.run(run()))
+    return 0
+
+
+def _schema(_settings: Settings, arguments: argparse.Namespace) -> int:
+    from schema.schema import build_schema
+
+    sdl = build_schema().as_str() + "\n"
+    if arguments.output:
+        arguments.output.write_text(sdl)
+    else:
+        sys.stdout.write(sdl)
+    return 0
+
+
+def _keys_rotate(settings: Settings, _arguments: argparse.Namespace) -> int:
+    from authz import keys
+
+    key = keys.rotate(settings.signing_key_path)
+    print(f"new signing key {key.kid} in {settings.signing_key_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Runtime configuration, read from `GROUPGATE_*` environment variables (or a `.env` file)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./groupgate.db"
+# Only ever used in development; production refuses to start with it.
+DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105
+
+
+class ConfigurationError(Exception):
+    """Settings that cannot be used in the current environment; the message says what to set."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GROUPGATE_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    # Directory holding the token-signing keys (one JWK file per key, newest signs).
+    signing_key_path: Path = Path("./var/signing-keys")
+    # Keys the SSN hash and signed download URLs; long and random in production.
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    file_store_path: Path = Path("./var/files")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @cached_property
+    def database_backend(self) -> str:
+        """`sqlite` or `postgresql`: the dialect part of the URL."""
+        return self.database_url.split(":", 1)[0].split("+", 1)[0]
+
+    def check(self) -> None:
+        """Refuse development defaults in production, naming every setting to change."""
+        if not self.is_production:
+            return
+        problems: list[str] = []
+        if self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
+            problems.append("GROUPGATE_SECRET_KEY is the development default; set a random value")
+        elif len(self.secret_key.get_secret_value()) < 32:
+            problems.append("GROUPGATE_SECRET_KEY must be at least 32 characters")
+        if not self.signing_key_path.is_dir() or not any(self.signing_key_path.glob("*.json")):
+            problems.append(
+                f"GROUPGATE_SIGNING_KEY_PATH ({self.signing_key_path}) holds no signing key; "
+                "create one with `groupgate keys rotate` and point the setting at its directory"
+            )
+        if self.database_url == DEFAULT_DATABASE_URL:
+            problems.append(
+                "GROUPGATE_DATABASE_URL is the development SQLite default; "
+                "set a postgresql+asyncpg:// URL"
+            )
+        if problems:
+            raise ConfigurationError(
+                "refusing to start in production:\n" + "\n".join(f"- {p}" for p in problems)
+            )

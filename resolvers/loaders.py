@@ -1,0 +1,54 @@
+"""Per-request dataloaders over the plain batch functions of `data/`.
+
+A loader binds the running event loop, so one set is built per request, lazily, never at import.
+Each batch opens its own autocommit connection: concurrent batches never share a session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from functools import cached_property
+from typing import Any, TypeVar
+
+from aiodataloader import DataLoader
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from data import plans
+from data.plans import BenefitsRecord, PlanRecord, PlanYearKey, RateRecord
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+BatchFunction = Callable[[AsyncConnection, Sequence[K]], Awaitable[list[V]]]
+
+
+class BatchLoader(DataLoader[K, V]):
+    """A DataLoader whose batch is one call of a `data/` batch function on its own connection."""
+
+    def __init__(self, reader: AsyncEngine, batch: BatchFunction[K, V], **options: Any) -> None:
+        super().__init__(**options)
+        self._reader = reader
+        self._batch = batch
+
+    async def batch_load_fn(self, keys: list[K]) -> list[V]:
+        async with self._reader.connect() as connection:
+            return await self._batch(connection, keys)
+
+
+class Loaders:
+    """Every loader of one request, named `<Thing>By<Key>`, built on first use."""
+
+    def __init__(self, reader: AsyncEngine) -> None:
+        self._reader = reader
+
+    @cached_property
+    def plan_by_id(self) -> BatchLoader[int, PlanRecord | None]:
+        return BatchLoader(self._reader, plans.plans_by_id)
+
+    @cached_property
+    def benefits_by_plan_year(self) -> BatchLoader[PlanYearKey, BenefitsRecord | None]:
+        return BatchLoader(self._reader, plans.benefits_by_plan_year)
+
+    @cached_property
+    def rates_by_plan_year(self) -> BatchLoader[PlanYearKey, list[RateRecord]]:
+        return BatchLoader(self._reader, plans.rates_by_plan_year)

@@ -1,0 +1,20 @@
+"""The plan catalogue: public, since prospects compare plans before they have an account."""
+
+from __future__ import annotations
+
+from data import plans
+from data.plans import BenefitsRecord, PlanRecord, RateRecord
+from resolvers.context import Context
+
+
+async def offered_plans(context: Context, region: str | None) -> list[PlanRecord]:
+    async with context.database.reader.connect() as connection:
+        return await plans.offered_plans(connection, region)
+
+
+async def plan_benefits(context: Context, plan_id: int, plan_year: int) -> BenefitsRecord | None:
+    return await context.loaders.benefits_by_plan_year.load((plan_id, plan_year))
+
+
+async def plan_rates(context: Context, plan_id: int, plan_year: int) -> list[RateRecord]:
+    return await context.loaders.rates_by_plan_year.load((plan_id, plan_year))

@@ -1,0 +1,1 @@
+"""The GraphQL schema: a thin typed skin over `resolvers/`. Never imports sqlalchemy."""

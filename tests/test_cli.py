@@ -1,0 +1,73 @@
+"""The `groupgate` command, called as a user calls it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from authz import keys
+from data import migrate
+from data.database import create_engine
+from groupgate.cli import main
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("GROUPGATE_SIGNING_KEY_PATH", str(tmp_path / "keys"))
+    return tmp_path
+
+
+def test_migrate_upgrades_to_head(
+    environment: Path,
+    empty_database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("GROUPGATE_DATABASE_URL", empty_database_url)
+    assert main(["migrate"]) == 0
+    assert capsys.readouterr().out.strip() == f"database at revision {migrate.head_revision()}"
+
+    async def at_head() -> bool:
+        engine = create_engine(empty_database_url)
+        try:
+            return await migrate.is_at_head(engine)
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(at_head())
+
+
+def test_schema_prints_sdl(environment: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    assert "type Query" in capsys.readouterr().out
+
+
+def test_keys_rotate_adds_a_key_and_keeps_the_old(environment: Path) -> None:
+    assert main(["keys", "rotate"]) == 0
+    first = keys.load(environment / "keys")
+    assert main(["keys", "rotate"]) == 0
+    both = keys.load(environment / "keys")
+    assert both.current.kid != first.current.kid
+    assert {key["kid"] for key in both.public_jwks()["keys"]} >= {first.current.kid}
+
+
+def test_serve_refuses_development_defaults_in_production(
+    environment: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GROUPGATE_ENV", "production")
+    assert main(["serve"]) == 2
+    error = capsys.readouterr().err
+    assert "refusing to start in production" in error
+    assert "GROUPGATE_SECRET_KEY" in error
+
+
+@pytest.mark.parametrize("arguments", [["demo", "--groups", "0"], ["demo", "--groups", "x"], []])
+def test_bad_arguments_are_refused_with_usage(
+    environment: Path, arguments: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(arguments)
+    assert exited.value.code == 2
+    assert "usage: groupgate" in capsys.readouterr().err
