@@ -108,8 +108,8 @@ class AccessGrant(IdMixin, Base):
     __table_args__ = (
         CheckConstraint("(role IS NULL) <> (privilege IS NULL)", name="role_or_privilege"),
         CheckConstraint("division_id IS NULL OR group_id IS NOT NULL", name="division_in_group"),
-        Index("ix_access_grants_user_id_revoked_at", "user_id", "revoked_at"),
-        Index("ix_access_grants_group_id_revoked_at", "group_id", "revoked_at"),
+        Index("ix_access_grants_user_id_ended_at", "user_id", "ended_at"),
+        Index("ix_access_grants_group_id_ended_at", "group_id", "ended_at"),
     )
 
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"))
@@ -122,6 +122,8 @@ class AccessGrant(IdMixin, Base):
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     revoked_by_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    # When its Casbin rule was removed (revoked, or swept after expiry); NULL while in force.
+    ended_at: Mapped[datetime | None]
 
 
 class CasbinRule(Base):

@@ -6,6 +6,7 @@ Create Date: 2026-11-22 20:05:18.593601
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -146,12 +147,16 @@ def upgrade() -> None:
     with op.batch_alter_table("plans", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_plans_region"), ["region"], unique=False)
 
-    op.create_table(
+    policy_version = op.create_table(
         "policy_version",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("changed_at", data.models.base.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_policy_version")),
+    )
+    # The one row every instance polls to learn that grants changed.
+    op.bulk_insert(
+        policy_version, [{"id": 1, "version": 0, "changed_at": datetime.now(UTC)}]
     )
     op.create_table(
         "sign_in_attempts",
@@ -459,6 +464,7 @@ def upgrade() -> None:
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
             nullable=True,
         ),
+        sa.Column("ended_at", data.models.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.CheckConstraint(
             "(role IS NULL) <> (privilege IS NULL)", name=op.f("ck_access_grants_role_or_privilege")
@@ -490,10 +496,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("access_grants", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_access_grants_group_id_revoked_at", ["group_id", "revoked_at"], unique=False
+            "ix_access_grants_group_id_ended_at", ["group_id", "ended_at"], unique=False
         )
         batch_op.create_index(
-            "ix_access_grants_user_id_revoked_at", ["user_id", "revoked_at"], unique=False
+            "ix_access_grants_user_id_ended_at", ["user_id", "ended_at"], unique=False
         )
 
     op.create_table(
@@ -2037,8 +2043,8 @@ def downgrade() -> None:
 
     op.drop_table("audit_events")
     with op.batch_alter_table("access_grants", schema=None) as batch_op:
-        batch_op.drop_index("ix_access_grants_user_id_revoked_at")
-        batch_op.drop_index("ix_access_grants_group_id_revoked_at")
+        batch_op.drop_index("ix_access_grants_user_id_ended_at")
+        batch_op.drop_index("ix_access_grants_group_id_ended_at")
 
     op.drop_table("access_grants")
     with op.batch_alter_table("users", schema=None) as batch_op:

@@ -1,0 +1,126 @@
+"""Access records: grants with who gave them and until when, and the Casbin rules they become.
+
+`access_grants` (and brokers of record, agencies) are the records people read; `casbin_rule` holds
+the `g` rules the enforcer loads through the Casbin adapter. Every change writes both in one
+transaction and bumps `policy_version`, which every instance polls to reload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql import ColumnElement
+
+from data.models.users import AccessGrant, CasbinRule, PolicyVersion
+
+GROUPING = "g"
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRecord:
+    id: int
+    user_id: int
+    group_id: int | None
+    division_id: int | None
+    role: str | None
+    privilege: str | None
+    granted_by_user_id: int | None
+    granted_at: datetime
+    expires_at: datetime | None
+
+
+_GRANT_COLUMNS = [getattr(AccessGrant, name) for name in GrantRecord.__slots__]
+
+
+def _active(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        AccessGrant.ended_at.is_(None),
+        or_(AccessGrant.expires_at.is_(None), AccessGrant.expires_at > now),
+    )
+
+
+async def policy_state(connection: AsyncConnection, now: datetime) -> tuple[int, datetime | None]:
+    """The policy version, and when the next active grant expires (None if none will)."""
+    version = await connection.scalar(select(PolicyVersion.version).where(PolicyVersion.id == 1))
+    next_expiry = await connection.scalar(
+        select(func.min(AccessGrant.expires_at)).where(
+            AccessGrant.ended_at.is_(None), AccessGrant.expires_at > now
+        )
+    )
+    return int(version or 0), next_expiry
+
+
+async def policy_version(connection: AsyncConnection) -> int:
+    version = await connection.scalar(select(PolicyVersion.version).where(PolicyVersion.id == 1))
+    return int(version or 0)
+
+
+async def grants_of_users(
+    connection: AsyncConnection, user_ids: Sequence[int], now: datetime
+) -> list[list[GrantRecord]]:
+    """Each user's active grants, oldest first."""
+    rows = await connection.execute(
+        select(*_GRANT_COLUMNS)
+        .where(AccessGrant.user_id.in_(user_ids), _active(now))
+        .order_by(AccessGrant.granted_at, AccessGrant.id)
+    )
+    found: dict[int, list[GrantRecord]] = {user_id: [] for user_id in user_ids}
+    for row in rows:
+        found[row.user_id].append(GrantRecord(*row))
+    return [found[user_id] for user_id in user_ids]
+
+
+async def grants_in_groups(
+    connection: AsyncConnection, group_ids: Sequence[int], now: datetime
+) -> list[list[GrantRecord]]:
+    """Each group's active grants (its account access list), oldest first."""
+    rows = await connection.execute(
+        select(*_GRANT_COLUMNS)
+        .where(AccessGrant.group_id.in_(group_ids), _active(now))
+        .order_by(AccessGrant.granted_at, AccessGrant.id)
+    )
+    found: dict[int, list[GrantRecord]] = {group_id: [] for group_id in group_ids}
+    for row in rows:
+        found[row.group_id].append(GrantRecord(*row))
+    return [found[group_id] for group_id in group_ids]
+
+
+async def expired_rules(session: AsyncSession, now: datetime) -> list[GrantRecord]:
+    """Grants whose time is up but whose rule is still in force (to be swept)."""
+    rows = await session.execute(
+        select(*_GRANT_COLUMNS).where(AccessGrant.ended_at.is_(None), AccessGrant.expires_at <= now)
+    )
+    return [GrantRecord(*row) for row in rows]
+
+
+async def end_grant(session: AsyncSession, grant_id: int, now: datetime) -> None:
+    await session.execute(
+        update(AccessGrant).where(AccessGrant.id == grant_id).values(ended_at=now)
+    )
+
+
+def add_rule(session: AsyncSession, subject: str, role: str, scope: str) -> None:
+    session.add(CasbinRule(ptype=GROUPING, v0=subject, v1=role, v2=scope))
+
+
+async def remove_rule(session: AsyncSession, subject: str, role: str, scope: str) -> None:
+    await session.execute(
+        delete(CasbinRule).where(
+            CasbinRule.ptype == GROUPING,
+            CasbinRule.v0 == subject,
+            CasbinRule.v1 == role,
+            CasbinRule.v2 == scope,
+        )
+    )
+
+
+async def bump_policy_version(session: AsyncSession, now: datetime) -> None:
+    await session.execute(
+        update(PolicyVersion)
+        .where(PolicyVersion.id == 1)
+        .values(version=PolicyVersion.version + 1, changed_at=now)
+    )
