@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 
 import casbin
 from casbin_async_sqlalchemy_adapter import Adapter
+from sqlalchemy.exc import SQLAlchemyError
 
 from authz.access import AccessMap
-from authz.policy import load_enforcer, role_privileges
+from authz.policy import load_enforcer, load_model, role_privileges
 from authz.privileges import EVERY_SCOPE, Privilege, group_grant_scope, user_subject
 from data import access
 from data.database import Database
@@ -70,6 +71,15 @@ class PolicyStore:
             for subject, role, scope in enforcer.get_grouping_policy():
                 links[subject].append((role, scope))
             self._loaded = LoadedPolicy(enforcer, dict(links), version, next_expiry)
+
+    async def start(self) -> None:
+        """First load at start-up. A database not migrated yet (readyz says so) leaves the
+        policy empty, so nothing is allowed, until the watcher finds it ready."""
+        try:
+            await self.reload()
+        except SQLAlchemyError:
+            log.warning("policy not loaded: database unreachable or not migrated")
+            self._loaded = LoadedPolicy(casbin.AsyncEnforcer(load_model()), {}, -1, None)
 
     async def ensure_current(self, now: datetime) -> None:
         """Before a request decides anything: reload if a grant has expired since the load."""

@@ -5,12 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from authz import keys
+from authz.enforcement import PolicyStore, watching
+from authz.tokens import TokenSettings
 from data.database import Database
 from groupgate.graphql import graphql_endpoint
 from groupgate.health import healthz, readyz
@@ -46,6 +50,14 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
+def token_settings(settings: Settings) -> TokenSettings:
+    return TokenSettings(
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        access_token_ttl=timedelta(minutes=settings.access_token_minutes),
+    )
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     settings.check()
@@ -54,8 +66,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         database = Database.connect(settings.database_url)
         app.state.database = database
+        # Production refused to start without a key; development makes its first one.
+        app.state.signing_keys = (
+            keys.load(settings.signing_key_path)
+            if settings.is_production
+            else keys.load_or_create(settings.signing_key_path)
+        )
+        app.state.token_settings = token_settings(settings)
+        policy = PolicyStore(database)
+        app.state.policy = policy
         try:
-            yield
+            await policy.start()
+            async with watching(policy):
+                yield
         finally:
             await database.dispose()
 

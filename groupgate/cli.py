@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("--output", type=Path, help="write to this file instead of stdout")
     schema.set_defaults(run=_schema)
 
+    token = commands.add_parser(
+        "token", help="print an access token for a user (development only), to try the API"
+    )
+    token.add_argument("email", help="e-mail of an active user, e.g. admin@acme.example")
+    token.set_defaults(run=_token)
+
     keys = commands.add_parser("keys", help="token-signing keys")
     key_commands = keys.add_subparsers(required=True, metavar="ACTION")
     rotate = key_commands.add_parser("rotate", help="add a new signing key; old keys still verify")
@@ -130,6 +136,35 @@ def _schema(_settings: Settings, arguments: argparse.Namespace) -> int:
         arguments.output.write_text(sdl)
     else:
         sys.stdout.write(sdl)
+    return 0
+
+
+def _token(settings: Settings, arguments: argparse.Namespace) -> int:
+    from authz import keys
+    from authz.tokens import issue_access_token
+    from data.models.users import UserStatus
+    from data.users import user_by_email
+    from groupgate.app import token_settings
+
+    if settings.is_production:
+        print("groupgate: tokens are only printed in development", file=sys.stderr)
+        return 2
+
+    async def find() -> int | None:
+        database = Database.connect(settings.database_url)
+        try:
+            async with database.reader.connect() as connection:
+                user = await user_by_email(connection, arguments.email)
+        finally:
+            await database.dispose()
+        return user.id if user is not None and user.status == UserStatus.ACTIVE else None
+
+    user_id = asyncio.run(find())
+    if user_id is None:
+        print(f"groupgate: no active user {arguments.email}", file=sys.stderr)
+        return 1
+    signing_keys = keys.load_or_create(settings.signing_key_path)
+    print(issue_access_token(signing_keys, token_settings(settings), subject=f"user:{user_id}"))
     return 0
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from data.database import Database
+from groupgate.authentication import USER_STATE, BearerAuthentication
 from resolvers.context import Context
 from schema.schema import build_schema
 
@@ -18,13 +18,24 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        database: Database = request.app.state.database
-        return Context(database=database, request_id=request.state.request_id)
+        state = request.app.state
+        now = datetime.now(UTC)
+        # A grant that expired since the policy was loaded must not answer this request.
+        await state.policy.ensure_current(now)
+        return Context(
+            database=state.database,
+            policy=state.policy,
+            user=getattr(request.state, USER_STATE, None),
+            request_id=request.state.request_id,
+            address=request.client.host if request.client else None,
+            now=now,
+        )
 
     async def get_root_value(self, request: Request | WebSocket) -> None:
         return None
 
 
-def graphql_endpoint(*, development: bool) -> Any:
+def graphql_endpoint(*, development: bool) -> BearerAuthentication:
     # GraphiQL is a development convenience: production serves the API only.
-    return GraphQLEndpoint(build_schema(), graphql_ide="graphiql" if development else None)
+    graphql = GraphQLEndpoint(build_schema(), graphql_ide="graphiql" if development else None)
+    return BearerAuthentication(graphql)

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     # Keys the SSN hash and signed download URLs; long and random in production.
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     file_store_path: Path = Path("./var/files")
+    # Access tokens: who issues them (this gateway's public URL), for whom, for how long.
+    token_issuer: str = "http://127.0.0.1:8000"  # noqa: S105 (a URL, not a secret)
+    token_audience: str = "groupgate"  # noqa: S105 (a name, not a secret)
+    access_token_minutes: int = Field(default=10, ge=1, le=60)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

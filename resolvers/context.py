@@ -4,19 +4,36 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cached_property
 
+from authz.access import AccessMap
+from authz.enforcement import PolicyStore
 from data.database import Database
+from data.users import UserRecord
 from resolvers.loaders import Loaders
 
 
 @dataclass
 class Context:
     database: Database
+    policy: PolicyStore
+    user: UserRecord | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    today: date = field(default_factory=date.today)
+    address: str | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
 
     @cached_property
     def loaders(self) -> Loaders:
         return Loaders(self.database.reader)
+
+    @cached_property
+    def access(self) -> AccessMap:
+        """The caller's privileges by scope, computed once per request (empty when anonymous)."""
+        if self.user is None:
+            return AccessMap(held=[])
+        return self.policy.access_for(self.user.id)
