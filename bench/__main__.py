@@ -17,7 +17,9 @@ def main() -> int:
     arguments = parser.parse_args()
     unknown = set(arguments.names) - set(BENCHMARKS)
     if unknown:
-        parser.error(f"unknown benchmark {', '.join(sorted(unknown))}; known: {', '.join(BENCHMARKS)}")
+        parser.error(
+            f"unknown benchmark {', '.join(sorted(unknown))}; known: {', '.join(BENCHMARKS)}"
+        )
     for name in arguments.names or BENCHMARKS:
         print(f"== {name}")
         asyncio.run(BENCHMARKS[name]())
