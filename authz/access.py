@@ -138,13 +138,13 @@ class AccessMap:
     ) -> bool:
         return privilege in self.privileges(group_id, division_id)
 
-    def reach(self, privilege: Privilege) -> GroupReach:
-        """Where `privilege` is held, for filtering list reads in one statement."""
+    def reach(self, privilege: Privilege | None = None) -> GroupReach:
+        """Where `privilege` (or, without one, anything at all) is held: list reads filter by it."""
         every = False
         whole: set[int] = set()
         divisions: dict[int, set[int]] = {}
         for scope, privileges in self.held:
-            if privilege not in privileges:
+            if privilege is not None and privilege not in privileges:
                 continue
             if scope.everything:
                 every = True

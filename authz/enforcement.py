@@ -23,7 +23,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from authz.access import AccessMap
 from authz.policy import load_enforcer, load_model, role_privileges
-from authz.privileges import EVERY_SCOPE, Privilege, group_grant_scope, user_subject
+from authz.privileges import (
+    EVERY_SCOPE,
+    Privilege,
+    Role,
+    agency_scope,
+    group_grant_scope,
+    user_subject,
+)
 from data import access
 from data.database import Database
 from data.models.users import CasbinRule
@@ -141,3 +148,34 @@ async def watching(store: PolicyStore, interval: float = 1.0) -> AsyncIterator[P
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def agency_subject(agency_id: int) -> str:
+    return f"agency:{agency_id}"
+
+
+async def rebuild_rules(database: Database, now: datetime | None = None) -> int:
+    """Derive every `g` rule afresh from the records (grants, brokers, appointments).
+
+    The records are the truth and the rules follow them; this is how demo data gets its
+    rules, and how an operator repairs a rule table that drifted. Returns the rule count.
+    """
+    now = now or datetime.now(UTC)
+    async with database.sessions() as session, session.begin():
+        rules = [grant_rule(grant) for grant in await access.all_active_grants(session, now)]
+        rules += [
+            (user_subject(user_id), agency_subject(agency_id), EVERY_SCOPE)
+            for user_id, agency_id in await access.broker_agencies(session)
+        ]
+        rules += [
+            (agency_subject(agency_id), Role.AGENCY_BROKER.subject, f"{agency_scope(agency_id)}*")
+            for agency_id in await access.agency_ids(session)
+        ]
+        rules += [
+            (agency_subject(agency_id), Role.BROKER.subject, group_grant_scope(group_id))
+            for agency_id, group_id in await access.brokered_groups(session, now.date())
+        ]
+        unique = sorted(set(rules))
+        await access.replace_rules(session, unique)
+        await access.bump_policy_version(session, now)
+    return len(unique)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from data.models.users import User, UserKind, UserStatus
 
@@ -33,3 +33,34 @@ async def users_by_id(connection: AsyncConnection, ids: Sequence[int]) -> list[U
 async def user_by_email(connection: AsyncConnection, email: str) -> UserRecord | None:
     row = (await connection.execute(select(*_COLUMNS).where(User.email == email.lower()))).first()
     return UserRecord(*row) if row else None
+
+
+async def insert_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    name: str,
+    kind: UserKind,
+    status: UserStatus,
+    created_by_user_id: int | None,
+    agency_id: int | None = None,
+) -> UserRecord:
+    user = User(
+        email=email.lower(),
+        name=name,
+        kind=kind,
+        status=status,
+        agency_id=agency_id,
+        created_by_user_id=created_by_user_id,
+    )
+    session.add(user)
+    await session.flush()
+    return record_of(user)
+
+
+def record_of(user: User) -> UserRecord:
+    return UserRecord(*(getattr(user, name) for name in UserRecord.__slots__))
+
+
+async def user_for_update(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id, with_for_update=True)

@@ -102,6 +102,7 @@ def _migrate(settings: Settings, arguments: argparse.Namespace) -> int:
 
 
 def _demo(settings: Settings, arguments: argparse.Namespace) -> int:
+    from authz.enforcement import rebuild_rules
     from data.demo import load_demo
     from data.groups import any_group_exists
 
@@ -117,6 +118,9 @@ def _demo(settings: Settings, arguments: argparse.Namespace) -> int:
                 max_members=arguments.members,
                 seed=arguments.seed,
             )
+            # Demo records carry grants and broker appointments; the enforcer reads rules.
+            if summary.total:
+                await rebuild_rules(database)
         finally:
             await database.dispose()
         if summary.total == 0:

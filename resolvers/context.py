@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from authz.access import AccessMap
 from authz.enforcement import PolicyStore
+from data.audit import Actor
 from data.database import Database
 from data.users import UserRecord
+from resolvers.errors import NotAuthenticated
 from resolvers.loaders import Loaders
 
 
@@ -30,6 +36,25 @@ class Context:
     @cached_property
     def loaders(self) -> Loaders:
         return Loaders(self.database.reader)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(
+            user_id=self.user.id if self.user else None,
+            request_id=self.request_id,
+            address=self.address,
+        )
+
+    def signed_in(self) -> UserRecord:
+        if self.user is None:
+            raise NotAuthenticated
+        return self.user
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed when the block ends, rolled back if it raises."""
+        async with self.database.sessions() as session, session.begin():
+            yield session
 
     @cached_property
     def access(self) -> AccessMap:

@@ -13,8 +13,10 @@ from typing import Any, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from data import plans
+from data import groups, plans, users
+from data.groups import DivisionRecord, GroupRecord
 from data.plans import BenefitsRecord, PlanRecord, PlanYearKey, RateRecord
+from data.users import UserRecord
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -52,3 +54,19 @@ class Loaders:
     @cached_property
     def rates_by_plan_year(self) -> BatchLoader[PlanYearKey, list[RateRecord]]:
         return BatchLoader(self._reader, plans.rates_by_plan_year)
+
+    @cached_property
+    def group_by_id(self) -> BatchLoader[int, GroupRecord | None]:
+        return BatchLoader(self._reader, groups.groups_by_id)
+
+    @cached_property
+    def divisions_by_group(self) -> BatchLoader[int, list[DivisionRecord]]:
+        return BatchLoader(self._reader, groups.divisions_of_groups)
+
+    @cached_property
+    def division_by_id(self) -> BatchLoader[int, DivisionRecord | None]:
+        return BatchLoader(self._reader, groups.divisions_by_id)
+
+    @cached_property
+    def user_by_id(self) -> BatchLoader[int, UserRecord | None]:
+        return BatchLoader(self._reader, users.users_by_id)

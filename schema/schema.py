@@ -6,14 +6,23 @@ import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
+from schema.errors import ClassifiedErrors
+from schema.groups import GroupsQuery
 from schema.plans import PlansQuery
+from schema.users import UsersMutation, UsersQuery
 
-Query = merge_types("Query", (PlansQuery,))
+Query = merge_types("Query", (UsersQuery, GroupsQuery, PlansQuery))
+Mutation = merge_types("Mutation", (UsersMutation,))
 
 
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
-        # Frontends send the same few documents again and again: parse and validate them once.
-        extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+        mutation=Mutation,
+        extensions=[
+            # Frontends send the same few documents again and again: parse and validate once.
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+            ClassifiedErrors,
+        ],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,14 +28,7 @@ async def fresh_database(backend: str, directory: Path) -> AsyncIterator[str]:
         yield f"sqlite+aiosqlite:///{directory / name}.db"
         return
     server = make_url(os.environ[POSTGRES_URL_VARIABLE])
-    admin = await asyncpg.connect(
-        host=server.host,
-        port=server.port or 5432,
-        user=server.username,
-        password=server.password,
-        database=server.database or "postgres",
-    )
-    try:
+    async with _admin() as admin:
         await admin.execute(f'CREATE DATABASE "{name}"')
         try:
             yield server.set(drivername="postgresql+asyncpg", database=name).render_as_string(
@@ -42,5 +36,38 @@ async def fresh_database(backend: str, directory: Path) -> AsyncIterator[str]:
             )
         finally:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@asynccontextmanager
+async def cloned_database(backend: str, template_url: str, directory: Path) -> AsyncIterator[str]:
+    """A copy of a prepared database (no connection may be open on the template)."""
+    name = f"groupgate_test_{uuid.uuid4().hex[:12]}"
+    if backend == "sqlite":
+        source = Path(make_url(template_url).database or "")
+        target = directory / f"{name}.db"
+        shutil.copyfile(source, target)
+        yield f"sqlite+aiosqlite:///{target}"
+        return
+    template = make_url(template_url).database
+    async with _admin() as admin:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        try:
+            yield make_url(template_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@asynccontextmanager
+async def _admin() -> AsyncIterator[asyncpg.Connection]:
+    server = make_url(os.environ[POSTGRES_URL_VARIABLE])
+    connection = await asyncpg.connect(
+        host=server.host,
+        port=server.port or 5432,
+        user=server.username,
+        password=server.password,
+        database=server.database or "postgres",
+    )
+    try:
+        yield connection
     finally:
-        await admin.close()
+        await connection.close()

@@ -1,0 +1,98 @@
+"""Groups and their divisions, as far as the caller may see them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from authz.privileges import Privilege
+from data.groups import DivisionRecord, GroupRecord
+from data.models import groups as model
+from resolvers import groups
+from schema.common import Info, global_id, parse_global_id, served_as
+
+if TYPE_CHECKING:
+    from schema.audit import AuditEventPage
+    from schema.users import GroupUser
+
+strawberry.enum(model.GroupStatus)
+strawberry.enum(model.BillingDelivery)
+strawberry.enum(
+    Privilege, description="What a user may do, in a group, a division or carrier-wide."
+)
+
+
+@strawberry.type(description="A part of a group; access can be limited to one.")
+class Division:
+    code: str
+    name: str
+
+    @strawberry.field
+    def id(self: DivisionRecord) -> strawberry.ID:
+        return global_id("Division", self.id)
+
+
+@strawberry.type(description="An employer group: the account of one employer.")
+class Group:
+    group_number: str
+    legal_name: str
+    region: str
+    status: model.GroupStatus
+    employee_count: int
+    renewal_date: date
+    cobra_administered_by_carrier: bool
+
+    @strawberry.field
+    def id(self: GroupRecord) -> strawberry.ID:
+        return global_id("Group", self.id)
+
+    @strawberry.field
+    async def divisions(self: GroupRecord, info: Info) -> list[Division]:
+        return served_as(await groups.divisions(info.context, self.id), Division)
+
+    @strawberry.field(description="What you may do in this group (in all of it).")
+    def viewer_privileges(self: GroupRecord, info: Info) -> list[Privilege]:
+        return sorted(info.context.access.privileges(self.id))
+
+    @strawberry.field(description="The account access list. Needs USERS_MANAGE.")
+    async def users(
+        self: GroupRecord, info: Info
+    ) -> list[Annotated[GroupUser, strawberry.lazy("schema.users")]] | None:
+        from schema.users import group_users
+
+        return await group_users(info.context, self.id)
+
+    @strawberry.field(description="Changes made in this group, newest first. Needs AUDIT_READ.")
+    async def audit_events(
+        self: GroupRecord, info: Info, first: int = 50, after: str | None = None
+    ) -> Annotated[AuditEventPage, strawberry.lazy("schema.audit")] | None:
+        from schema.audit import audit_events
+
+        return await audit_events(info.context, self.id, first, after)
+
+
+@strawberry.type
+class GroupsQuery:
+    @strawberry.field(description="Groups you can see, by group number (a broker: its book).")
+    async def groups(
+        self, info: Info, search: str | None = None, first: int = 50, after: str | None = None
+    ) -> list[Group]:
+        found = await groups.list_groups(
+            info.context, search=search, first=first, after_number=after
+        )
+        return served_as(found, Group)
+
+    @strawberry.field(description="One group, by ID or by group number.")
+    async def group(
+        self, info: Info, id: strawberry.ID | None = None, group_number: str | None = None
+    ) -> Group | None:
+        if id is not None:
+            key = parse_global_id(id, "Group")
+            found = None if key is None else await groups.group(info.context, key)
+        elif group_number is not None:
+            found = await groups.group_by_number(info.context, group_number)
+        else:
+            found = None
+        return served_as([found], Group)[0] if found else None
