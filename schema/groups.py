@@ -33,6 +33,10 @@ class Division:
     def id(self: DivisionRecord) -> strawberry.ID:
         return global_id("Division", self.id)
 
+    @strawberry.field(description="What you may do in this division.")
+    def viewer_privileges(self: DivisionRecord, info: Info) -> list[Privilege]:
+        return sorted(info.context.access.privileges(self.group_id, self.id))
+
 
 @strawberry.type(description="An employer group: the account of one employer.")
 class Group:

@@ -5,17 +5,24 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
 
+from authz.enforcement import rebuild_rules
+from authz.tokens import issue_access_token
 from data import migrate
-from data.database import create_engine
+from data.database import Database, create_engine
+from data.demo import load_demo
+from data.users import user_by_email
 from groupgate.app import create_app
 from groupgate.settings import Settings
-from tests.databases import POSTGRES_URL_VARIABLE, backends, fresh_database
+from tests.databases import POSTGRES_URL_VARIABLE, backends, cloned_database, fresh_database
 
 
 @pytest.fixture(autouse=True)
@@ -79,3 +86,83 @@ async def client(migrated_engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[
         make_settings(str(migrated_engine.url.render_as_string(False)), tmp_path)
     ) as c:
         yield c
+
+
+# A small demo data set with every persona, built once per backend and copied for each test.
+DEMO_GROUPS, DEMO_MAX_MEMBERS = 6, 30
+TEST_SECRET = b"test-secret-key"
+
+
+@pytest.fixture(scope="session")
+async def demo_template(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    async with fresh_database(backend, tmp_path_factory.mktemp("demo")) as url:
+        database = Database.connect(url)
+        try:
+            await migrate.upgrade(database.engine)
+            await load_demo(
+                database.engine,
+                secret_key=TEST_SECRET,
+                groups=DEMO_GROUPS,
+                max_members=DEMO_MAX_MEMBERS,
+            )
+            await rebuild_rules(database)
+        finally:
+            await database.dispose()
+        yield url
+
+
+@pytest.fixture
+async def demo_url(backend: str, demo_template: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A database of its own for this test, with the demo data and its rules."""
+    async with cloned_database(backend, demo_template, tmp_path) as url:
+        yield url
+
+
+@dataclass
+class Api:
+    """The served app and a client; `as_user` signs requests with a real access token."""
+
+    app: Starlette
+    client: httpx.AsyncClient
+
+    async def user_id(self, email: str) -> int:
+        database: Database = self.app.state.database
+        async with database.reader.connect() as connection:
+            user = await user_by_email(connection, email)
+        assert user is not None, f"no user {email}"
+        return user.id
+
+    async def token(self, email: str) -> str:
+        return issue_access_token(
+            self.app.state.signing_keys,
+            self.app.state.token_settings,
+            subject=f"user:{await self.user_id(email)}",
+        )
+
+    async def query(self, email: str | None, query: str, **variables: object) -> dict[str, Any]:
+        headers = {"authorization": f"Bearer {await self.token(email)}"} if email else {}
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@asynccontextmanager
+async def serve_api(settings: Settings) -> AsyncIterator[Api]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://groupgate.test"
+        ) as client:
+            yield Api(app, client)
+
+
+@pytest.fixture
+async def api(demo_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+    async with serve_api(make_settings(demo_url, tmp_path)) as served:
+        yield served

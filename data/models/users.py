@@ -141,6 +141,16 @@ class CasbinRule(Base):
     v4: Mapped[str | None] = mapped_column(String(255))
     v5: Mapped[str | None] = mapped_column(String(255))
 
+    def __str__(self) -> str:
+        # The adapter loads each row by parsing this text as a policy line.
+        values = (self.v0, self.v1, self.v2, self.v3, self.v4, self.v5)
+        fields = [self.ptype or ""]
+        for value in values:
+            if value is None:
+                break
+            fields.append(value)
+        return ", ".join(fields)
+
 
 class PolicyVersion(Base):
     """Bumped on every policy change, so that other instances know to reload (issue: revocation)."""
