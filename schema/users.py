@@ -75,8 +75,11 @@ class AccessGrant:
 
 @strawberry.type(description="A user's access in one group.")
 class GroupUser:
-    privileges: list[Privilege]
     is_primary_administrator: bool
+
+    @strawberry.field(description="Everything the user's grants here add up to.")
+    def privileges(self: GroupAccess) -> list[Privilege]:
+        return sorted(self.privileges)
 
     @strawberry.field
     def user(self: GroupAccess) -> User:
@@ -272,7 +275,7 @@ class PrimaryAdministratorDesignatePayload:
 @strawberry.type
 class UsersMutation:
     @strawberry.mutation(description="Create a user ID with exactly the privileges given.")
-    async def user_create(self, info: Info, input: UserCreateInput) -> GroupUserPayload:
+    async def user_create(self, info: Info, input: UserCreateInput) -> GroupUserPayload | None:
         try:
             created = await use_cases.create_user(
                 info.context,
@@ -290,7 +293,7 @@ class UsersMutation:
     @strawberry.mutation(description="Set a user's privileges in a group (empty: remove access).")
     async def user_privileges_update(
         self, info: Info, input: UserPrivilegesUpdateInput
-    ) -> GroupUserPayload:
+    ) -> GroupUserPayload | None:
         try:
             updated = await use_cases.update_privileges(
                 info.context,
@@ -305,17 +308,17 @@ class UsersMutation:
         return GroupUserPayload(group_user=served_as([updated], GroupUser)[0])
 
     @strawberry.mutation(description="Stop a user from signing in.")
-    async def user_deactivate(self, info: Info, input: UserActivationInput) -> UserPayload:
+    async def user_deactivate(self, info: Info, input: UserActivationInput) -> UserPayload | None:
         return await _activation(info, input, active=False)
 
     @strawberry.mutation(description="Let a deactivated user sign in again.")
-    async def user_reactivate(self, info: Info, input: UserActivationInput) -> UserPayload:
+    async def user_reactivate(self, info: Info, input: UserActivationInput) -> UserPayload | None:
         return await _activation(info, input, active=True)
 
     @strawberry.mutation(description="Designate the group's primary administrator.")
     async def primary_administrator_designate(
         self, info: Info, input: PrimaryAdministratorDesignateInput
-    ) -> PrimaryAdministratorDesignatePayload:
+    ) -> PrimaryAdministratorDesignatePayload | None:
         try:
             designation = await administrators.designate(
                 info.context,
