@@ -12,6 +12,7 @@ from data.groups import DivisionRecord, GroupRecord
 from data.models import groups as model
 from resolvers import groups
 from schema.common import Info, global_id, parse_global_id, served_as
+from schema.permissions import guarded
 
 if TYPE_CHECKING:
     from schema.audit import AuditEventPage
@@ -60,7 +61,10 @@ class Group:
     def viewer_privileges(self: GroupRecord, info: Info) -> list[Privilege]:
         return sorted(info.context.access.privileges(self.id))
 
-    @strawberry.field(description="The account access list. Needs USERS_MANAGE.")
+    @strawberry.field(
+        description="The account access list. Needs USERS_MANAGE.",
+        extensions=guarded(Privilege.USERS_MANAGE),
+    )
     async def users(
         self: GroupRecord, info: Info
     ) -> list[Annotated[GroupUser, strawberry.lazy("schema.users")]] | None:
@@ -68,7 +72,10 @@ class Group:
 
         return await group_users(info.context, self.id)
 
-    @strawberry.field(description="Changes made in this group, newest first. Needs AUDIT_READ.")
+    @strawberry.field(
+        description="Changes made in this group, newest first. Needs AUDIT_READ.",
+        extensions=guarded(Privilege.AUDIT_READ),
+    )
     async def audit_events(
         self: GroupRecord, info: Info, first: int = 50, after: str | None = None
     ) -> Annotated[AuditEventPage, strawberry.lazy("schema.audit")] | None:
