@@ -16,6 +16,7 @@ from schema.permissions import guarded
 
 if TYPE_CHECKING:
     from schema.audit import AuditEventPage
+    from schema.brokers import BrokerOfRecord
     from schema.users import GroupUser
 
 strawberry.enum(model.GroupStatus)
@@ -71,6 +72,14 @@ class Group:
         from schema.users import group_users
 
         return await group_users(info.context, self.id)
+
+    @strawberry.field(description="Agencies appointed as this group's broker of record.")
+    async def brokers_of_record(
+        self: GroupRecord, info: Info
+    ) -> list[Annotated[BrokerOfRecord, strawberry.lazy("schema.brokers")]]:
+        from schema.brokers import brokers_of_record
+
+        return await brokers_of_record(info.context, self.id)
 
     @strawberry.field(
         description="Changes made in this group, newest first. Needs AUDIT_READ.",

@@ -6,13 +6,14 @@ import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
+from schema.brokers import BrokersMutation, BrokersQuery
 from schema.errors import ClassifiedErrors
 from schema.groups import GroupsQuery
 from schema.plans import PlansQuery
 from schema.users import UsersMutation, UsersQuery
 
-Query = merge_types("Query", (UsersQuery, GroupsQuery, PlansQuery))
-Mutation = merge_types("Mutation", (UsersMutation,))
+Query = merge_types("Query", (UsersQuery, GroupsQuery, BrokersQuery, PlansQuery))
+Mutation = merge_types("Mutation", (UsersMutation, BrokersMutation))
 
 
 def build_schema() -> strawberry.Schema:
