@@ -40,6 +40,7 @@ MAX_LEEWAY = timedelta(seconds=60)
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 # ASCII digits only: `\d` would also accept other scripts' digits.
 _SUBJECT = re.compile(r"user:[0-9]+")
+_EXTERNAL_SUBJECT = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 class InvalidToken(Exception):
@@ -57,6 +58,9 @@ class TokenSettings:
     access_token_ttl: timedelta = timedelta(minutes=10)
     leeway: timedelta = timedelta(seconds=30)
     algorithms: tuple[str, ...] = (SIGNING_ALGORITHM,)
+    # Tokens of an external identity provider: any subject (mapped to a user afterwards),
+    # no `jti` required, and a verified e-mail claim passed on for that mapping.
+    external: bool = False
 
     def __post_init__(self) -> None:
         if self.access_token_ttl <= timedelta(0):
@@ -76,9 +80,10 @@ class AccessClaims:
     subject: str
     issued_at: datetime
     expires_at: datetime
-    token_id: str
+    token_id: str | None
     scope: str
     client_id: str | None
+    verified_email: str | None = None
 
 
 def issue_access_token(
@@ -171,7 +176,7 @@ def _check_claims(claims: dict[str, Any], settings: TokenSettings, now: datetime
         exp={"essential": True},
         iat={"essential": True},
         sub={"essential": True},
-        jti={"essential": True},
+        jti={"essential": not settings.external},
     )
     try:
         registry.validate(claims)
@@ -183,7 +188,7 @@ def _check_claims(claims: dict[str, Any], settings: TokenSettings, now: datetime
     except InvalidClaimError as error:
         raise InvalidToken(f"invalid claim: {error.claim}") from None
     subject, scope, client_id = claims["sub"], claims.get("scope", ""), claims.get("client_id")
-    if not _SUBJECT.fullmatch(subject):
+    if not (_EXTERNAL_SUBJECT if settings.external else _SUBJECT).fullmatch(str(subject)):
         raise InvalidToken("invalid claim: sub")
     if not isinstance(scope, str):
         raise InvalidToken("invalid claim: scope")
@@ -193,10 +198,18 @@ def _check_claims(claims: dict[str, Any], settings: TokenSettings, now: datetime
         subject=subject,
         issued_at=_instant(claims, "iat"),
         expires_at=_instant(claims, "exp"),
-        token_id=claims["jti"],
+        token_id=claims.get("jti"),
         scope=scope,
         client_id=client_id,
+        verified_email=_verified_email(claims) if settings.external else None,
     )
+
+
+def _verified_email(claims: dict[str, Any]) -> str | None:
+    email = claims.get("email")
+    if claims.get("email_verified") is True and isinstance(email, str) and len(email) <= 320:
+        return email.lower()
+    return None
 
 
 def _instant(claims: dict[str, Any], name: str) -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from data.models.users import User, UserKind, UserStatus
@@ -64,3 +64,21 @@ def record_of(user: User) -> UserRecord:
 
 async def user_for_update(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id, with_for_update=True)
+
+
+async def user_by_external_subject(
+    connection: AsyncConnection, subject: str
+) -> UserRecord | None:
+    row = (
+        await connection.execute(select(*_COLUMNS).where(User.external_subject == subject))
+    ).first()
+    return UserRecord(*row) if row else None
+
+
+async def link_external_subject(session: AsyncSession, user_id: int, subject: str) -> None:
+    """Remember the provider's subject for a user first recognised by its verified e-mail."""
+    await session.execute(
+        update(User)
+        .where(User.id == user_id, User.external_subject.is_(None))
+        .values(external_subject=subject)
+    )

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
@@ -14,8 +15,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from authz import keys
 from authz.enforcement import PolicyStore, watching
+from authz.remote_keys import RemoteKeySet
 from authz.tokens import TokenSettings
 from data.database import Database
+from groupgate.authentication import TokenSource
 from groupgate.graphql import graphql_endpoint
 from groupgate.health import healthz, readyz
 from groupgate.settings import Settings
@@ -58,6 +61,24 @@ def token_settings(settings: Settings) -> TokenSettings:
     )
 
 
+async def token_source(
+    settings: Settings, signing_keys: keys.SigningKeys, http: httpx.AsyncClient
+) -> TokenSource:
+    """Our own tokens, or only an external identity provider's when one is configured."""
+    if settings.external_identity is None:
+        return TokenSource(token_settings(settings), local_keys=signing_keys.all)
+    issuer, audience, jwks_url = settings.external_identity
+    remote = RemoteKeySet(jwks_url, http)
+    await remote.refresh()
+    external = TokenSettings(
+        issuer=issuer,
+        audience=audience,
+        algorithms=("RS256", "ES256", "PS256"),
+        external=True,
+    )
+    return TokenSource(external, remote_keys=remote)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     settings.check()
@@ -75,12 +96,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.token_settings = token_settings(settings)
         policy = PolicyStore(database)
         app.state.policy = policy
-        try:
-            await policy.start()
-            async with watching(policy):
-                yield
-        finally:
-            await database.dispose()
+        async with httpx.AsyncClient() as http:
+            app.state.token_source = await token_source(settings, app.state.signing_keys, http)
+            try:
+                await policy.start()
+                async with watching(policy):
+                    yield
+            finally:
+                await database.dispose()
 
     app = Starlette(
         routes=[

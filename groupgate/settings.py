@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     token_issuer: str = "http://127.0.0.1:8000"  # noqa: S105 (a URL, not a secret)
     token_audience: str = "groupgate"  # noqa: S105 (a name, not a secret)
     access_token_minutes: int = Field(default=10, ge=1, le=60)
+    # External identity provider mode: set all three, and the gateway only validates its tokens.
+    external_issuer: str | None = None
+    external_audience: str | None = None
+    external_jwks_url: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -40,13 +44,26 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         return self.env == "production"
 
+    @property
+    def external_identity(self) -> tuple[str, str, str] | None:
+        """(issuer, audience, JWKS URL) of the external identity provider, if one is set."""
+        if self.external_issuer and self.external_audience and self.external_jwks_url:
+            return self.external_issuer, self.external_audience, self.external_jwks_url
+        return None
+
     @cached_property
     def database_backend(self) -> str:
         """`sqlite` or `postgresql`: the dialect part of the URL."""
         return self.database_url.split(":", 1)[0].split("+", 1)[0]
 
     def check(self) -> None:
-        """Refuse development defaults in production, naming every setting to change."""
+        """Refuse incomplete settings, and development defaults in production, naming each."""
+        external = (self.external_issuer, self.external_audience, self.external_jwks_url)
+        if any(external) and not all(external):
+            raise ConfigurationError(
+                "set GROUPGATE_EXTERNAL_ISSUER, GROUPGATE_EXTERNAL_AUDIENCE and"
+                " GROUPGATE_EXTERNAL_JWKS_URL together (external identity provider mode)"
+            )
         if not self.is_production:
             return
         problems: list[str] = []

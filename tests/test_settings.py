@@ -65,3 +65,16 @@ def test_settings_come_from_prefixed_environment(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("GROUPGATE_DATABASE_URL", POSTGRES)
     settings = Settings()
     assert (settings.port, settings.database_backend) == (9123, "postgresql")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"external_issuer": "https://idp.example"},
+        {"external_issuer": "https://idp.example", "external_audience": "groupgate"},
+        {"external_jwks_url": "https://idp.example/jwks.json"},
+    ],
+)
+def test_external_identity_settings_come_together(values: dict[str, str]) -> None:
+    with pytest.raises(ConfigurationError, match="GROUPGATE_EXTERNAL_JWKS_URL together"):
+        Settings.model_validate(values).check()
