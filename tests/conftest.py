@@ -68,24 +68,12 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
     return Settings.model_validate(values)
 
 
-@asynccontextmanager
-async def serve(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The real ASGI app with its lifespan running, and an HTTP client talking to it."""
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://groupgate.test"
-        ) as client:
-            yield client
-
-
 @pytest.fixture
 async def client(migrated_engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(
-        make_settings(str(migrated_engine.url.render_as_string(False)), tmp_path)
-    ) as c:
-        yield c
+    """A client of the app over an empty, migrated database."""
+    url = migrated_engine.url.render_as_string(hide_password=False)
+    async with serve_api(make_settings(url, tmp_path)) as api:
+        yield api.client
 
 
 # A small demo data set with every persona, built once per backend and copied for each test.

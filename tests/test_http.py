@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authz import keys
 from data.models.plans import CoverageTier, MetalLevel, Plan, PlanKind, PlanRate
-from tests.conftest import make_settings, serve
+from tests.conftest import make_settings, serve_api
 
 
 async def test_healthz_answers_while_the_process_is_up(client: httpx.AsyncClient) -> None:
@@ -26,8 +26,8 @@ async def test_readyz_when_database_is_migrated(client: httpx.AsyncClient) -> No
 async def test_readyz_refuses_a_database_with_pending_migrations(
     empty_database_url: str, tmp_path: Path
 ) -> None:
-    async with serve(make_settings(empty_database_url, tmp_path)) as client:
-        response = await client.get("/readyz")
+    async with serve_api(make_settings(empty_database_url, tmp_path)) as api:
+        response = await api.client.get("/readyz")
     assert response.status_code == 503
     assert "groupgate migrate" in response.json()["database"]
 
@@ -42,15 +42,15 @@ async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
 async def test_graphiql_only_in_development(migrated_engine: AsyncEngine, tmp_path: Path) -> None:
     url = migrated_engine.url.render_as_string(hide_password=False)
     accept_html = {"accept": "text/html"}
-    async with serve(make_settings(url, tmp_path)) as client:
-        development = await client.get("/graphql", headers=accept_html)
+    async with serve_api(make_settings(url, tmp_path)) as api:
+        development = await api.client.get("/graphql", headers=accept_html)
     assert development.status_code == 200
     assert "graphiql" in development.text.lower()
 
     keys.rotate(tmp_path / "keys")
     production = make_settings(url, tmp_path, env="production", secret_key="p" * 40)
-    async with serve(production) as client:
-        refused = await client.get("/graphql", headers=accept_html)
+    async with serve_api(production) as api:
+        refused = await api.client.get("/graphql", headers=accept_html)
     assert "graphiql" not in refused.text.lower()
 
 
