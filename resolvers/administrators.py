@@ -18,7 +18,7 @@ from data.users import UserRecord
 from resolvers import groups
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, FieldError, NotAllowed, Refused
-from resolvers.users import valid_email
+from resolvers.users import person_errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +47,7 @@ async def designate(
         else DesignationChannel.OFFICER
     )
     email = email.strip().lower()
-    errors = []
-    if not valid_email(email):
-        errors.append(FieldError("email", "not an e-mail address", ErrorCode.INVALID))
-    if not name.strip() or len(name) > 200:
-        errors.append(FieldError("name", "give a name of 1 to 200 characters", ErrorCode.INVALID))
+    errors = person_errors(email, name)
     reference = (form_reference or "").strip()
     if channel == DesignationChannel.OFFICER_FORM and not reference:
         errors.append(

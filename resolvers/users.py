@@ -13,6 +13,7 @@ from authz.enforcement import grant_rule
 from authz.privileges import Privilege, Role
 from data import access, audit, users
 from data.access import GrantRecord
+from data.groups import GroupRecord
 from data.models.users import UserKind, UserStatus
 from data.users import UserRecord
 from resolvers import groups
@@ -65,11 +66,27 @@ def _held(grants: list[GrantRecord], context: Context) -> list[HeldGrant]:
     ]
 
 
-def _validate_change(
+def person_errors(email: str, name: str) -> list[FieldError]:
+    """Problems with a person's e-mail (already normalised) and name."""
+    errors = []
+    if not valid_email(email):
+        errors.append(FieldError("email", "not an e-mail address", ErrorCode.INVALID))
+    if not name.strip() or len(name) > 200:
+        errors.append(FieldError("name", "give a name of 1 to 200 characters", ErrorCode.INVALID))
+    return errors
+
+
+async def _prepare_change(
     context: Context,
+    group_id: int | None,
+    division_id: int | None,
     privileges: list[Privilege],
     expires_at: datetime | None,
-) -> list[FieldError]:
+) -> tuple[UserRecord, GroupRecord, list[FieldError]]:
+    """The manager, the group and division named (or NOT_FOUND), and what is wrong with the rest."""
+    manager = context.signed_in()
+    group = await groups.visible_group(context, group_id, "groupId")
+    await groups.division_of(context, group.id, division_id, "divisionId")
     errors = []
     if len(set(privileges)) != len(privileges):
         errors.append(
@@ -79,7 +96,7 @@ def _validate_change(
         errors.append(FieldError("expiresAt", "give a time zone", ErrorCode.INVALID))
     elif expires_at is not None and expires_at <= context.now:
         errors.append(FieldError("expiresAt", "must lie in the future", ErrorCode.INVALID))
-    return errors
+    return manager, group, errors
 
 
 async def group_users(context: Context, group_id: int) -> list[GroupAccess]:
@@ -112,15 +129,11 @@ async def create_user(
     division_id: int | None,
     expires_at: datetime | None,
 ) -> GroupAccess:
-    manager = context.signed_in()
-    group = await groups.visible_group(context, group_id, "groupId")
-    await groups.division_of(context, group.id, division_id, "divisionId")
-    errors = _validate_change(context, privileges, expires_at)
+    manager, group, errors = await _prepare_change(
+        context, group_id, division_id, privileges, expires_at
+    )
     email = email.strip().lower()
-    if not valid_email(email):
-        errors.append(FieldError("email", "not an e-mail address", ErrorCode.INVALID))
-    if not name.strip() or len(name) > 200:
-        errors.append(FieldError("name", "give a name of 1 to 200 characters", ErrorCode.INVALID))
+    errors += person_errors(email, name)
     if not privileges:
         errors.append(FieldError("privileges", "grant at least one privilege", ErrorCode.REQUIRED))
     if errors:
@@ -232,10 +245,9 @@ async def update_privileges(
     expires_at: datetime | None,
 ) -> GroupAccess:
     """Replace the user's access in the group with exactly these privileges (none: remove it)."""
-    manager = context.signed_in()
-    group = await groups.visible_group(context, group_id, "groupId")
-    await groups.division_of(context, group.id, division_id, "divisionId")
-    errors = _validate_change(context, privileges, expires_at)
+    manager, group, errors = await _prepare_change(
+        context, group_id, division_id, privileges, expires_at
+    )
     if errors:
         raise Refused(*errors)
     async with context.transaction() as session:
