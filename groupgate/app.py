@@ -21,6 +21,7 @@ from data.database import Database
 from groupgate.authentication import TokenSource
 from groupgate.graphql import graphql_endpoint
 from groupgate.health import healthz, readyz
+from groupgate.oauth_routes import oauth_routes
 from groupgate.settings import Settings
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -114,6 +115,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 graphql_endpoint(development=not settings.is_production),
                 methods=["GET", "POST"],
             ),
+            # The built-in authorization server, unless an external identity provider issues tokens.
+            *(oauth_routes() if settings.external_identity is None else []),
         ],
         middleware=[Middleware(RequestIdMiddleware)],
         lifespan=lifespan,

@@ -28,6 +28,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             user=getattr(request.state, USER_STATE, None),
             request_id=request.state.request_id,
             address=request.client.host if request.client else None,
+            public_url=state.settings.token_issuer,
             now=now,
         )
 

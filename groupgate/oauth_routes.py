@@ -80,6 +80,8 @@ def oauth_routes() -> list[BaseRoute]:
         Route("/oauth/revoke", revoke, methods=["POST"]),
         Route("/.well-known/jwks.json", jwks, methods=["GET"]),
         Route("/.well-known/openid-configuration", openid_configuration, methods=["GET"]),
+        # RFC 8414's name for the same metadata (we issue no ID tokens).
+        Route("/.well-known/oauth-authorization-server", openid_configuration, methods=["GET"]),
         Route("/invitations/{token}", invitation_page, methods=["GET"]),
         Route("/invitations/{token}", invitation_submit, methods=["POST"]),
     ]

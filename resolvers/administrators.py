@@ -18,7 +18,7 @@ from data.users import UserRecord
 from resolvers import groups
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, FieldError, NotAllowed, Refused
-from resolvers.users import person_errors
+from resolvers.users import invite, person_errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,8 @@ class Designation:
     group_id: int
     administrator: UserRecord
     channel: DesignationChannel
+    # When the administrator is new to the gateway: its one-time invitation link.
+    invitation_url: str | None
 
 
 async def designate(
@@ -72,6 +74,7 @@ async def designate(
             and current.user_id == administrator.id
         ):
             raise Refused.on("email", "already the primary administrator", ErrorCode.ALREADY_DONE)
+        invitation = None
         if administrator is None:
             administrator = await users.insert_user(
                 session,
@@ -81,6 +84,7 @@ async def designate(
                 status=UserStatus.INVITED,
                 created_by_user_id=officer.id,
             )
+            invitation = await invite(context, session, administrator, group.id)
         previous = None
         if current is not None:
             previous = current.user_id
@@ -130,4 +134,4 @@ async def designate(
         )
         await access.bump_policy_version(session, context.now)
     await context.policy.reload()
-    return Designation(group.id, administrator, channel)
+    return Designation(group.id, administrator, channel, invitation)

@@ -27,7 +27,12 @@ class Context:
     user: UserRecord | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     address: str | None = None
+    # Where people reach this gateway, for links such as invitations.
+    public_url: str = "http://127.0.0.1:8000"
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def link(self, path: str) -> str:
+        return self.public_url.rstrip("/") + path
 
     @property
     def today(self) -> date:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.delegation import HeldGrant, Refusal, may_change, may_grant
 from authz.enforcement import grant_rule
+from authz.invitations import create_invitation
 from authz.privileges import Privilege, Role
 from data import access, audit, users
 from data.access import GrantRecord
@@ -31,6 +32,8 @@ class GroupAccess:
     group_id: int
     grants: list[GrantRecord]
     privileges: frozenset[Privilege]
+    # For a newly created user: the link with which it sets its password (shown once).
+    invitation_url: str | None = None
 
     @property
     def is_primary_administrator(self) -> bool:
@@ -144,6 +147,7 @@ async def create_user(
     async with context.transaction() as session:
         async with context.database.reader.connect() as connection:
             existing = await users.user_by_email(connection, email)
+        invitation = None
         if existing is not None:
             if existing.kind != UserKind.EMPLOYER or await access.grants_of_user_in_group(
                 session, existing.id, group.id, context.now
@@ -159,23 +163,31 @@ async def create_user(
                 status=UserStatus.INVITED,
                 created_by_user_id=manager.id,
             )
-            audit.record(
-                session,
-                context.actor,
-                action="user.created",
-                target_type="user",
-                target_id=user.id,
-                group_id=group.id,
-                now=context.now,
-                after={"email": user.email, "name": user.name},
-            )
+            invitation = await invite(context, session, user, group.id)
         grants = await _grant(
             context,
             session,
             AccessChange(group.id, user.id, division_id, frozenset(privileges), expires_at),
         )
     await context.policy.reload()
-    return _group_access(context, user, group.id, grants)
+    created = _group_access(context, user, group.id, grants)
+    return replace(created, invitation_url=invitation)
+
+
+async def invite(context: Context, session: AsyncSession, user: UserRecord, group_id: int) -> str:
+    """Record a new user and its one-time invitation (72 hours); returns the invitation link."""
+    token = await create_invitation(session, user.id, context.now)
+    audit.record(
+        session,
+        context.actor,
+        action="user.created",
+        target_type="user",
+        target_id=user.id,
+        group_id=group_id,
+        now=context.now,
+        after={"email": user.email, "name": user.name, "status": user.status},
+    )
+    return context.link(f"/invitations/{token}")
 
 
 async def _grant(

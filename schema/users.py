@@ -254,9 +254,13 @@ class PrimaryAdministratorDesignateInput:
     )
 
 
+INVITATION = "For a new user: the link, valid once for 72 hours, with which it sets a password."
+
+
 @strawberry.type
 class GroupUserPayload:
     group_user: GroupUser | None = None
+    invitation_url: str | None = strawberry.field(default=None, description=INVITATION)
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -269,6 +273,7 @@ class UserPayload:
 @strawberry.type
 class PrimaryAdministratorDesignatePayload:
     administrator: User | None = None
+    invitation_url: str | None = strawberry.field(default=None, description=INVITATION)
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -288,7 +293,9 @@ class UsersMutation:
             )
         except Refused as refused:
             return GroupUserPayload(errors=user_errors(refused))
-        return GroupUserPayload(group_user=served_as([created], GroupUser)[0])
+        return GroupUserPayload(
+            group_user=served_as([created], GroupUser)[0], invitation_url=created.invitation_url
+        )
 
     @strawberry.mutation(description="Set a user's privileges in a group (empty: remove access).")
     async def user_privileges_update(
@@ -330,7 +337,8 @@ class UsersMutation:
         except Refused as refused:
             return PrimaryAdministratorDesignatePayload(errors=user_errors(refused))
         return PrimaryAdministratorDesignatePayload(
-            administrator=served_as([designation.administrator], User)[0]
+            administrator=served_as([designation.administrator], User)[0],
+            invitation_url=designation.invitation_url,
         )
 
 

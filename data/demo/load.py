@@ -69,6 +69,7 @@ from data.models.plans import CoverageTier, PlanKind
 from data.models.renewals import OfferKind
 from data.models.users import DesignationChannel, UserKind, UserStatus
 from data.normalize import name_key, ssn_hash, ssn_last4
+from data.oauth import ensure_frontend_clients
 
 _ROWS_PER_STATEMENT = 2_000
 _NO_CONTACT: dict[str, str | None] = dict.fromkeys(
@@ -266,6 +267,8 @@ async def _ensure_references(
         if (agency_ids[agency.license_number], year) not in have
     ]
     await _insert(connection, CommissionSchedule, schedule_rows, counts)
+    # The web and mobile frontends, as public OAuth clients.
+    counts["oauth_clients"] += await ensure_frontend_clients(connection)
     return _References(plan_ids, agency_ids, user_ids[names.ACCOUNT_REPRESENTATIVE_EMAIL])
 
 
