@@ -145,7 +145,7 @@ async def serve_api(settings: Settings) -> AsyncIterator[Api]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
-            transport=transport, base_url="http://groupgate.test"
+            transport=transport, base_url="http://127.0.0.1:8000"
         ) as client:
             yield Api(app, client)
 
