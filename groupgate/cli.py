@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -77,6 +78,9 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
     import uvicorn
 
     from groupgate.app import create_app
+
+    # Authlib logs issued tokens at DEBUG: never let them reach the logs.
+    logging.getLogger("authlib").setLevel(logging.INFO)
 
     uvicorn.run(
         create_app(settings),

@@ -31,6 +31,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_carries_migrations_policies_and_entry_point(installed: Path) -> None:
     assert (installed / "policies" / "model.conf").is_file()
+    assert (installed / "policies" / "roles.csv").is_file()
+    assert (installed / "groupgate" / "templates" / "sign_in.html").is_file()
     assert list((installed / "data" / "migrations" / "versions").glob("0001_*.py"))
     assert (installed / "data" / "migrations" / "script.py.mako").is_file()
     [entry_points] = installed.glob("groupgate-*.dist-info/entry_points.txt")
