@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from authz import keys
+from authz.tokens import validate_access_token
 from data import migrate
 from data.database import create_engine
+from groupgate.app import token_settings
 from groupgate.cli import main
+from groupgate.settings import Settings
 
 
 @pytest.fixture
@@ -71,3 +74,29 @@ def test_bad_arguments_are_refused_with_usage(
         main(arguments)
     assert exited.value.code == 2
     assert "usage: groupgate" in capsys.readouterr().err
+
+
+def test_token_prints_a_valid_token_for_a_persona(
+    environment: Path,
+    demo_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("GROUPGATE_DATABASE_URL", demo_url)
+    assert main(["token", "admin@acme.example"]) == 0
+    token = capsys.readouterr().out.strip()
+    settings = Settings()
+    claims = validate_access_token(
+        token, keys.load(settings.signing_key_path).all, token_settings(settings)
+    )
+    assert claims.subject.startswith("user:")
+    assert main(["token", "nobody@acme.example"]) == 1
+    assert "no active user" in capsys.readouterr().err
+
+
+def test_token_is_refused_in_production(
+    environment: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GROUPGATE_ENV", "production")
+    assert main(["token", "admin@acme.example"]) == 2
+    assert "development" in capsys.readouterr().err
