@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from data import groups, plans, users
+from data import groups, members, plans, users
 from data.groups import DivisionRecord, GroupRecord
+from data.members import CoverageRecord, MemberRecord
 from data.plans import BenefitsRecord, PlanRecord, PlanYearKey, RateRecord
 from data.users import UserRecord
 
@@ -70,3 +71,15 @@ class Loaders:
     @cached_property
     def user_by_id(self) -> BatchLoader[int, UserRecord | None]:
         return BatchLoader(self._reader, users.users_by_id)
+
+    @cached_property
+    def member_by_id(self) -> BatchLoader[int, MemberRecord | None]:
+        return BatchLoader(self._reader, members.members_by_id)
+
+    @cached_property
+    def dependents_by_subscriber(self) -> BatchLoader[int, list[MemberRecord]]:
+        return BatchLoader(self._reader, members.dependents_of)
+
+    @cached_property
+    def coverages_by_member(self) -> BatchLoader[int, list[CoverageRecord]]:
+        return BatchLoader(self._reader, members.coverages_of)

@@ -17,6 +17,7 @@ from schema.permissions import guarded
 if TYPE_CHECKING:
     from schema.audit import AuditEventPage
     from schema.brokers import BrokerOfRecord
+    from schema.members import MemberConnection, MemberFilterInput
     from schema.users import GroupUser
 
 strawberry.enum(model.GroupStatus)
@@ -72,6 +73,32 @@ class Group:
         from schema.users import group_users
 
         return await group_users(info.context, self.id)
+
+    @strawberry.field(
+        description="Members by name; search by name prefix or member number. Needs MEMBERS_READ."
+    )
+    async def members(
+        self: GroupRecord,
+        info: Info,
+        search: str | None = None,
+        filter: Annotated[MemberFilterInput, strawberry.lazy("schema.members")] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Annotated[MemberConnection, strawberry.lazy("schema.members")]:
+        from schema.members import member_filter, members_connection
+
+        return await members_connection(
+            info,
+            self.id,
+            search=search,
+            where=member_filter(filter),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
 
     @strawberry.field(description="Agencies appointed as this group's broker of record.")
     async def brokers_of_record(

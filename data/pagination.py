@@ -1,0 +1,92 @@
+"""Keyset pagination: pages that stay correct while rows are added, at any depth, in one query.
+
+A page is asked for with `first`/`after` (forward) or `last`/`before` (backward); a position is
+the tuple of the sort columns of a row (the last of them unique, e.g. the id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql import ColumnElement
+
+Position = tuple[Any, ...]
+SortColumn = ColumnElement[Any] | QueryableAttribute[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    first: int | None = None
+    after: Position | None = None
+    last: int | None = None
+    before: Position | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[Any]
+    positions: list[Position]
+    has_next_page: bool
+    has_previous_page: bool
+    total_count: int | None
+
+
+def _beyond(
+    columns: Sequence[SortColumn], position: Position, forward: bool
+) -> ColumnElement[bool]:
+    """Rows strictly after (or before) a position, in the columns' ascending order.
+
+    Spelled out as (a > x) OR (a = x AND b > y) ...: portable, and index-friendly on both backends.
+    """
+    clauses = []
+    for index, column in enumerate(columns):
+        equal = [columns[i] == position[i] for i in range(index)]
+        step = column > position[index] if forward else column < position[index]
+        clauses.append(and_(*equal, step))
+    return or_(*clauses)
+
+
+async def fetch_page(
+    connection: AsyncConnection,
+    statement: Select[Any],
+    order: Sequence[SortColumn],
+    request: PageRequest,
+    *,
+    count: bool,
+) -> Page:
+    """One page of `statement`'s rows in `order` (and, if asked, the count of all of them).
+
+    The statement must select the `order` columns last: they are each row's position.
+    """
+    total = (
+        await connection.scalar(select(func.count()).select_from(statement.subquery()))
+        if count
+        else None
+    )
+    forward = request.last is None
+    size = request.first if forward else request.last
+    assert size is not None
+    page = statement
+    if request.after is not None:
+        page = page.where(_beyond(order, request.after, True))
+    if request.before is not None:
+        page = page.where(_beyond(order, request.before, False))
+    page = page.order_by(*(order if forward else [column.desc() for column in order]))
+    rows = list(await connection.execute(page.limit(size + 1)))
+    more = len(rows) > size
+    rows = rows[:size]
+    if not forward:
+        rows.reverse()
+    width = len(order)
+    return Page(
+        rows=rows,
+        positions=[tuple(row[-width:]) for row in rows],
+        has_next_page=more if forward else request.before is not None,
+        has_previous_page=request.after is not None if forward else more,
+        total_count=None if total is None else int(total),
+    )
