@@ -38,11 +38,29 @@ class BatchLoader(DataLoader[K, V]):
             return await self._batch(connection, keys)
 
 
+class DomainLoaders:
+    """Base of a domain's own loaders (in `resolvers/<domain>.py`), as cached properties."""
+
+    def __init__(self, reader: AsyncEngine) -> None:
+        self.reader = reader
+
+
+L = TypeVar("L", bound=DomainLoaders)
+
+
 class Loaders:
     """Every loader of one request, named `<Thing>By<Key>`, built on first use."""
 
     def __init__(self, reader: AsyncEngine) -> None:
         self._reader = reader
+        self._domains: dict[type[DomainLoaders], DomainLoaders] = {}
+
+    def domain(self, kind: type[L]) -> L:
+        """A domain's own set of loaders (a class taking the reader), built once per request."""
+        found = self._domains.get(kind)
+        if not isinstance(found, kind):
+            found = self._domains[kind] = kind(self._reader)
+        return found
 
     @cached_property
     def plan_by_id(self) -> BatchLoader[int, PlanRecord | None]:
