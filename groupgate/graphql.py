@@ -1,17 +1,35 @@
-"""The GraphQL endpoint: Strawberry's ASGI app with our request context."""
+"""The GraphQL endpoint: Strawberry's ASGI app with our request context, served as the
+GraphQL-over-HTTP specification says (media types, status codes, GET only for queries)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+import orjson
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
 
 from groupgate.authentication import USER_STATE, BearerAuthentication
 from resolvers.context import Context
 from schema.schema import build_schema
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+MAX_BODY_BYTES = 100 * 1024
+
+
+def _prefers_graphql_response(accept: str) -> bool:
+    """Whether the client asks for the spec's own media type (before plain JSON)."""
+    kinds = [part.split(";", 1)[0].strip().lower() for part in accept.split(",")]
+    if GRAPHQL_RESPONSE not in kinds:
+        return False
+    return "application/json" not in kinds or kinds.index(GRAPHQL_RESPONSE) < kinds.index(
+        "application/json"
+    )
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -35,8 +53,79 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def get_root_value(self, request: Request | WebSocket) -> None:
         return None
 
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.graphql_response = _prefers_graphql_response(  # type: ignore[attr-defined]
+            request.headers.get("accept", "")
+        )
+        return sub_response
 
-def graphql_endpoint(*, development: bool) -> BearerAuthentication:
-    # GraphiQL is a development convenience: production serves the API only.
-    graphql = GraphQLEndpoint(build_schema(), graphql_ide="graphiql" if development else None)
-    return BearerAuthentication(graphql)
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if getattr(sub_response, "graphql_response", False):
+            response.headers["content-type"] = GRAPHQL_RESPONSE
+            # A request error (nothing executed: no data at all) is the client's: 400.
+            if isinstance(response_data, dict) and _is_request_error(response_data):
+                response.status_code = 400
+        return response
+
+
+def _is_request_error(data: GraphQLHTTPResponse) -> bool:
+    errors: list[Any] = list(data.get("errors") or [])
+    return data.get("data") is None and bool(errors) and all("path" not in e for e in errors)
+
+
+class BodyLimit:
+    """Refuse a request body over the limit (413), before it is read whole or parsed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = f"request body over {self.max_bytes // 1024} KB"
+        body = {"errors": [{"message": message, "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]}
+        await JSONResponse(body, status_code=413)(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def graphql_endpoint(*, development: bool) -> ASGIApp:
+    # GraphiQL and introspection are development conveniences: production serves the API only.
+    graphql = GraphQLEndpoint(
+        build_schema(production=not development),
+        graphql_ide="graphiql" if development else None,
+    )
+    return BodyLimit(BearerAuthentication(graphql))

@@ -40,6 +40,11 @@ async def visible_group(context: Context, group_id: int | None, field: str) -> G
     return found
 
 
+async def visible_division(context: Context, division_id: int) -> DivisionRecord | None:
+    found = await context.loaders.division_by_id.load(division_id)
+    return found if found is not None and can_see(context, found.group_id) else None
+
+
 async def division_of(
     context: Context, group_id: int, division_id: int | None, field: str
 ) -> DivisionRecord | None:

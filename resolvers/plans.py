@@ -12,6 +12,11 @@ async def offered_plans(context: Context, region: str | None) -> list[PlanRecord
         return await plans.offered_plans(connection, region)
 
 
+async def plan(context: Context, plan_id: int) -> PlanRecord | None:
+    """Any plan of the catalogue: it is public."""
+    return await context.loaders.plan_by_id.load(plan_id)
+
+
 async def plan_benefits(context: Context, plan_id: int, plan_year: int) -> BenefitsRecord | None:
     return await context.loaders.benefits_by_plan_year.load((plan_id, plan_year))
 

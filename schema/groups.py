@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -13,6 +13,7 @@ from data.models import groups as model
 from resolvers import groups
 from schema.common import Info, global_id, parse_global_id, served_as
 from schema.permissions import guarded
+from schema.relay import Node
 
 if TYPE_CHECKING:
     from schema.audit import AuditEventPage
@@ -28,9 +29,13 @@ strawberry.enum(
 
 
 @strawberry.type(description="A part of a group; access can be limited to one.")
-class Division:
+class Division(Node):
     code: str
     name: str
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, DivisionRecord)
 
     @strawberry.field
     def id(self: DivisionRecord) -> strawberry.ID:
@@ -42,7 +47,7 @@ class Division:
 
 
 @strawberry.type(description="An employer group: the account of one employer.")
-class Group:
+class Group(Node):
     group_number: str
     legal_name: str
     region: str
@@ -50,6 +55,10 @@ class Group:
     employee_count: int
     renewal_date: date
     cobra_administered_by_carrier: bool
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, GroupRecord)
 
     @strawberry.field
     def id(self: GroupRecord) -> strawberry.ID:

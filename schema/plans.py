@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
 from data.models import plans as model
 from data.plans import BenefitsRecord, PlanRecord, RateRecord
 from resolvers import plans
 from schema.common import Info, Money, global_id, served_as
+from schema.relay import Node
 
 # The stored enums are the schema's: one definition of each closed set.
 strawberry.enum(model.CoverageTier, description="Who a coverage covers; each has its own rate.")
@@ -67,12 +70,16 @@ class PlanRate:
 
 
 @strawberry.type(description="A health plan of the carrier's catalogue.")
-class Plan:
+class Plan(Node):
     code: str
     name: str
     kind: model.PlanKind
     metal_level: model.MetalLevel
     region: str
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, PlanRecord)
 
     @strawberry.field
     def id(self: PlanRecord) -> strawberry.ID:

@@ -2,28 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.brokers import BrokersMutation, BrokersQuery
 from schema.errors import ClassifiedErrors
 from schema.groups import GroupsQuery
+from schema.nodes import NODE_TYPES, NodesQuery
 from schema.plans import PlansQuery
 from schema.users import UsersMutation, UsersQuery
 
-Query = merge_types("Query", (UsersQuery, GroupsQuery, BrokersQuery, PlansQuery))
+Query = merge_types("Query", (UsersQuery, GroupsQuery, NodesQuery, BrokersQuery, PlansQuery))
 Mutation = merge_types("Mutation", (UsersMutation, BrokersMutation))
 
+# Abuse limits: each refused with a clear error before any resolver (and so any SQL) runs.
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+MAX_TOKENS = 2000
+MAX_BATCH = 10
 
-def build_schema() -> strawberry.Schema:
+
+def build_schema(*, production: bool = False) -> strawberry.Schema:
+    # Factories: an extension instance keeps per-request state, so each request gets its own.
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        # Frontends send the same few documents again and again: parse and validate once.
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        ClassifiedErrors,
+    ]
+    if production:
+        extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        extensions=[
-            # Frontends send the same few documents again and again: parse and validate once.
-            lambda: ParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
-            ClassifiedErrors,
-        ],
+        types=NODE_TYPES,
+        extensions=extensions,
+        config=StrawberryConfig(
+            disable_field_suggestions=production,
+            batching_config={"max_operations": MAX_BATCH},
+        ),
     )
