@@ -66,9 +66,7 @@ async def user_for_update(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id, with_for_update=True)
 
 
-async def user_by_external_subject(
-    connection: AsyncConnection, subject: str
-) -> UserRecord | None:
+async def user_by_external_subject(connection: AsyncConnection, subject: str) -> UserRecord | None:
     row = (
         await connection.execute(select(*_COLUMNS).where(User.external_subject == subject))
     ).first()
