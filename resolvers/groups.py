@@ -21,9 +21,9 @@ def can_see(context: Context, group_id: int) -> bool:
 
 
 async def group(context: Context, group_id: int) -> GroupRecord | None:
-    if not can_see(context, group_id):
-        return None
-    return await context.loaders.group_by_id.load(group_id)
+    # Looked up before the check, so a hidden group costs what a missing one does.
+    found = await context.loaders.group_by_id.load(group_id)
+    return found if found is not None and can_see(context, group_id) else None
 
 
 async def group_by_number(context: Context, number: str) -> GroupRecord | None:
