@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from authz.privileges import Privilege
 from data import audit
@@ -36,6 +37,25 @@ def _position(cursor: str) -> tuple[datetime, int]:
         raise Refused.on("after", "not a cursor from this list", ErrorCode.INVALID) from None
 
 
+# Recorded values that are personal data: shown only to readers who may see personal data.
+PERSONAL_KEYS = ("birthDate", "address", "phone", "email", "ssn")
+REDACTED = "(personal data)"
+
+
+def _redacted(event: AuditRecord) -> AuditRecord:
+    def clean(values: dict[str, Any] | None) -> dict[str, Any] | None:
+        if values is None:
+            return None
+        return {
+            key: REDACTED if key.split(".")[0] in PERSONAL_KEYS else value
+            for key, value in values.items()
+        }
+
+    if event.target_type != "member":
+        return event
+    return replace(event, before=clean(event.before), after=clean(event.after))
+
+
 async def events(context: Context, group_id: int, first: int, after: str | None) -> AuditPage:
     groups.require(context, Privilege.AUDIT_READ, group_id)
     if not 1 <= first <= MAX_PAGE:
@@ -44,6 +64,8 @@ async def events(context: Context, group_id: int, first: int, after: str | None)
     async with context.database.reader.connect() as connection:
         found = await audit.events_of_group(connection, group_id, first=first + 1, before=before)
     page = found[:first]
+    if not context.access.allows(Privilege.MEMBERS_READ_PII, group_id):
+        page = [_redacted(event) for event in page]
     return AuditPage(
         events=page,
         end_cursor=_cursor(page[-1]) if page else None,

@@ -20,12 +20,13 @@ from strawberry.tools import merge_types
 from schema.brokers import BrokersMutation, BrokersQuery
 from schema.errors import ClassifiedErrors
 from schema.groups import GroupsQuery
+from schema.member_changes import MemberChangesMutation
 from schema.nodes import NODE_TYPES, NodesQuery
 from schema.plans import PlansQuery
 from schema.users import UsersMutation, UsersQuery
 
 Query = merge_types("Query", (UsersQuery, GroupsQuery, NodesQuery, BrokersQuery, PlansQuery))
-Mutation = merge_types("Mutation", (UsersMutation, BrokersMutation))
+Mutation = merge_types("Mutation", (UsersMutation, BrokersMutation, MemberChangesMutation))
 
 # Abuse limits: each refused with a clear error before any resolver (and so any SQL) runs.
 MAX_DEPTH = 10
