@@ -18,7 +18,9 @@ from authz.enforcement import PolicyStore, watching
 from authz.remote_keys import RemoteKeySet
 from authz.tokens import TokenSettings
 from data.database import Database
+from data.files import LocalFileStore
 from groupgate.authentication import TokenSource
+from groupgate.downloads import download_routes
 from groupgate.graphql import graphql_endpoint
 from groupgate.health import healthz, readyz
 from groupgate.oauth_routes import oauth_routes
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         database = Database.connect(settings.database_url)
         app.state.database = database
+        app.state.file_store = LocalFileStore(settings.file_store_path)
         # Production refused to start without a key; development makes its first one.
         app.state.signing_keys = (
             keys.load(settings.signing_key_path)
@@ -115,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 graphql_endpoint(development=not settings.is_production),
                 methods=["GET", "POST"],
             ),
+            *download_routes(),
             # The built-in authorization server, unless an external identity provider issues tokens.
             *(oauth_routes() if settings.external_identity is None else []),
         ],

@@ -107,30 +107,39 @@ def _migrate(settings: Settings, arguments: argparse.Namespace) -> int:
 
 def _demo(settings: Settings, arguments: argparse.Namespace) -> int:
     from authz.enforcement import rebuild_rules
+    from data.contracts import write_demo_files
     from data.demo import load_demo
+    from data.files import LocalFileStore
     from data.groups import any_group_exists
 
     async def run() -> str:
         database = Database.connect(settings.database_url)
+        store = LocalFileStore(settings.file_store_path)
         try:
             if arguments.if_empty and await any_group_exists(database.engine):
-                return "demo data: the database already holds groups, nothing loaded"
-            summary = await load_demo(
-                database.engine,
-                secret_key=settings.secret_key.get_secret_value().encode(),
-                groups=arguments.groups,
-                max_members=arguments.members,
-                seed=arguments.seed,
-            )
-            # Demo records carry grants and broker appointments; the enforcer reads rules.
-            if summary.total:
-                await rebuild_rules(database)
+                loaded = "demo data: the database already holds groups, nothing loaded"
+            else:
+                summary = await load_demo(
+                    database.engine,
+                    secret_key=settings.secret_key.get_secret_value().encode(),
+                    groups=arguments.groups,
+                    max_members=arguments.members,
+                    seed=arguments.seed,
+                )
+                # Demo records carry grants and broker appointments; the enforcer reads rules.
+                if summary.total:
+                    await rebuild_rules(database)
+                counts = ", ".join(f"{n} {table}" for table, n in summary.inserted.items() if n)
+                loaded = (
+                    f"demo data loaded: {counts}"
+                    if summary.total
+                    else "demo data: already loaded, nothing to add"
+                )
+            # Document rows name their files; store those missing (all of them the first time).
+            written = await write_demo_files(database, store)
         finally:
             await database.dispose()
-        if summary.total == 0:
-            return "demo data: already loaded, nothing to add"
-        counts = ", ".join(f"{n} {table}" for table, n in summary.inserted.items() if n)
-        return f"demo data loaded: {counts}"
+        return loaded + (f"; {written} document files written to {store.root}" if written else "")
 
     print(asyncio.run(run()))
     return 0

@@ -48,6 +48,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             address=request.client.host if request.client else None,
             public_url=state.settings.token_issuer,
             now=now,
+            secret_key=state.settings.secret_key.get_secret_value().encode(),
         )
 
     async def get_root_value(self, request: Request | WebSocket) -> None:

@@ -12,6 +12,7 @@ from data.groups import DivisionRecord, GroupRecord
 from data.models import groups as model
 from resolvers import groups
 from schema.common import Info, global_id, parse_global_id, served_as
+from schema.contracts import GroupContracts
 from schema.permissions import guarded
 from schema.relay import Node
 
@@ -47,7 +48,7 @@ class Division(Node):
 
 
 @strawberry.type(description="An employer group: the account of one employer.")
-class Group(Node):
+class Group(Node, GroupContracts):
     group_number: str
     legal_name: str
     region: str

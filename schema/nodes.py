@@ -9,10 +9,11 @@ from typing import Any
 
 import strawberry
 
-from resolvers import groups, members, plans
+from resolvers import contracts, groups, members, plans
 from resolvers.context import Context
 from resolvers.errors import Refused
 from schema.common import Info
+from schema.contracts import Contract, Document
 from schema.groups import Division, Group
 from schema.members import Member
 from schema.plans import Plan
@@ -27,8 +28,10 @@ FETCHERS: dict[str, Fetch] = {
     "Division": groups.visible_division,
     "Member": members.member,
     "Plan": plans.plan,
+    "Contract": contracts.contract,
+    "Document": contracts.document,
 }
-NODE_TYPES: list[type] = [Group, Division, Member, Plan]
+NODE_TYPES: list[type] = [Group, Division, Member, Plan, Contract, Document]
 
 
 def _parse(value: str) -> tuple[str, int] | None:
