@@ -30,7 +30,7 @@ class Context:
     # Where people reach this gateway, for links such as invitations.
     public_url: str = "http://127.0.0.1:8000"
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
-    # Keys what the gateway signs for itself, such as download links; never shown.
+    # Keys what the gateway signs or hashes for itself (download links, bank accounts, SSNs).
     secret_key: bytes = field(default=b"", repr=False)
 
     def link(self, path: str) -> str:

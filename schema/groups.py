@@ -11,6 +11,7 @@ from authz.privileges import Privilege
 from data.groups import DivisionRecord, GroupRecord
 from data.models import groups as model
 from resolvers import groups
+from schema.billing import GroupBilling
 from schema.common import Info, global_id, parse_global_id, served_as
 from schema.contracts import GroupContracts
 from schema.permissions import guarded
@@ -48,7 +49,7 @@ class Division(Node):
 
 
 @strawberry.type(description="An employer group: the account of one employer.")
-class Group(Node, GroupContracts):
+class Group(Node, GroupBilling, GroupContracts):
     group_number: str
     legal_name: str
     region: str

@@ -9,9 +9,10 @@ from typing import Any
 
 import strawberry
 
-from resolvers import contracts, groups, members, plans
+from resolvers import billing, contracts, groups, members, plans
 from resolvers.context import Context
 from resolvers.errors import Refused
+from schema.billing import Bill, BillLine, Payment
 from schema.common import Info
 from schema.contracts import Contract, Document
 from schema.groups import Division, Group
@@ -28,10 +29,23 @@ FETCHERS: dict[str, Fetch] = {
     "Division": groups.visible_division,
     "Member": members.member,
     "Plan": plans.plan,
+    "Bill": billing.bill,
+    "BillLine": billing.bill_line,
+    "Payment": billing.payment,
     "Contract": contracts.contract,
     "Document": contracts.document,
 }
-NODE_TYPES: list[type] = [Group, Division, Member, Plan, Contract, Document]
+NODE_TYPES: list[type] = [
+    Group,
+    Division,
+    Member,
+    Plan,
+    Contract,
+    Document,
+    Bill,
+    BillLine,
+    Payment,
+]
 
 
 def _parse(value: str) -> tuple[str, int] | None:

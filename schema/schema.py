@@ -17,6 +17,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from schema.billing import BillingMutation
 from schema.brokers import BrokersMutation, BrokersQuery
 from schema.errors import ClassifiedErrors
 from schema.groups import GroupsQuery
@@ -26,7 +27,9 @@ from schema.plans import PlansQuery
 from schema.users import UsersMutation, UsersQuery
 
 Query = merge_types("Query", (UsersQuery, GroupsQuery, NodesQuery, BrokersQuery, PlansQuery))
-Mutation = merge_types("Mutation", (UsersMutation, BrokersMutation, MemberChangesMutation))
+Mutation = merge_types(
+    "Mutation", (UsersMutation, BrokersMutation, MemberChangesMutation, BillingMutation)
+)
 
 # Abuse limits: each refused with a clear error before any resolver (and so any SQL) runs.
 MAX_DEPTH = 10

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
@@ -63,6 +64,8 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "database_url": database_url,
         "signing_key_path": tmp_path / "keys",
         "file_store_path": tmp_path / "files",
+        # The key the demo data was hashed with, so that the app's hashes match the data's.
+        "secret_key": TEST_SECRET.decode(),
         **overrides,
     }
     return Settings.model_validate(values)
@@ -154,3 +157,20 @@ async def serve_api(settings: Settings) -> AsyncIterator[Api]:
 async def api(demo_url: str, tmp_path: Path) -> AsyncIterator[Api]:
     async with serve_api(make_settings(demo_url, tmp_path)) as served:
         yield served
+
+
+@contextmanager
+def statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The SQL statements a block sends, leaving out the policy watcher's once-a-second poll,
+    which runs beside every request and belongs to none."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "policy_version" not in statement:
+            seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)

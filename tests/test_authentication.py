@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from joserfc.jwk import ECKey
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authz.keys import SigningKeys
 from authz.tokens import TokenSettings, issue_access_token
-from tests.conftest import Api
+from tests.conftest import Api, statements
 
 VIEWER = {"query": "{ viewer { user { email } } }"}
-
-
-@contextmanager
-def statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 def _foreign_token(api: Api, **changes: Any) -> str:

@@ -17,8 +17,7 @@ from data.files import LocalFileStore, UnsafeKey
 from data.models.contracts import Document
 from resolvers.contracts import DownloadGrant, download_token
 from schema.common import global_id, parse_global_id
-from tests.conftest import Api
-from tests.test_authentication import statements
+from tests.conftest import Api, statements
 from tests.test_users import DEACTIVATE, UPDATE, acme, user_gid
 
 CONTRACTS = """

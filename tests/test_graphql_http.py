@@ -11,8 +11,7 @@ import httpx
 import pytest
 
 from authz import keys
-from tests.conftest import Api, make_settings, serve_api
-from tests.test_authentication import statements
+from tests.conftest import Api, make_settings, serve_api, statements
 from tests.test_users import acme
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"

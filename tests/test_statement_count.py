@@ -15,8 +15,7 @@ from data.models.groups import Group, GroupStatus
 from data.models.members import Coverage, Member, MemberStatus, Relationship, Sex
 from data.models.plans import CoverageTier, Plan
 from data.normalize import name_key
-from tests.conftest import Api
-from tests.test_authentication import statements
+from tests.conftest import Api, statements
 
 # The membership representative reads every group, personal data included.
 READER = "rep@carrier.example"
