@@ -50,6 +50,9 @@ async def designate(
     )
     email = email.strip().lower()
     errors = person_errors(email, name)
+    if email == officer.email:
+        # Nobody grants themselves anything: another officer or the carrier must designate them.
+        errors.append(FieldError("email", "you cannot designate yourself", ErrorCode.SELF_CHANGE))
     reference = (form_reference or "").strip()
     if channel == DesignationChannel.OFFICER_FORM and not reference:
         errors.append(

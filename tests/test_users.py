@@ -291,6 +291,7 @@ DESIGNATIONS = [
     ("accounts@carrier.example", {"formReference": "PCA-2026-0042"}, None, None),
     ("officer@acme.example", {"email": "admin@acme.example"}, "email", "ALREADY_DONE"),
     ("officer@acme.example", {"email": "broker@summit.example"}, "email", "INVALID"),
+    ("officer@acme.example", {"email": "Officer@Acme.example"}, "email", "SELF_CHANGE"),
     ("admin@globex.example", {}, "groupId", "NOT_FOUND"),
 ]
 
