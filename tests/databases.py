@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import uuid
@@ -50,7 +51,15 @@ async def cloned_database(backend: str, template_url: str, directory: Path) -> A
         return
     template = make_url(template_url).database
     async with _admin() as admin:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        for attempt in range(20):
+            try:
+                await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+                break
+            except asyncpg.ObjectInUseError:
+                # Another session (autovacuum, a closing pool) still touches the template.
+                if attempt == 19:
+                    raise
+                await asyncio.sleep(0.25)
         try:
             yield make_url(template_url).set(database=name).render_as_string(hide_password=False)
         finally:
