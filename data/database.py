@@ -42,8 +42,10 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
-    options.setdefault("pool_pre_ping", True)
-    options.setdefault("pool_size", 10)
+    # No pre-ping: it costs round trips on every loader batch (bench/RESULTS.md); connections
+    # are recycled instead, and a dead server shows in /readyz.
+    options.setdefault("pool_recycle", 1800)
+    options.setdefault("pool_size", 20)
     options.setdefault("max_overflow", 10)
     return create_async_engine(url, **options)
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -37,6 +38,18 @@ MAX_ALIASES = 15
 MAX_TOKENS = 2000
 MAX_BATCH = 10
 
+# The limiters' validation rules, made once: a rule class made per request would be a new
+# key each time, and the validation cache would never hit (measured: bench/RESULTS.md).
+LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
+
+
+class Limits(AddValidationRules):
+    def __init__(self) -> None:
+        super().__init__(LIMIT_RULES)
+
 
 def build_schema(*, production: bool = False) -> strawberry.Schema:
     # Factories: an extension instance keeps per-request state, so each request gets its own.
@@ -45,8 +58,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        Limits,
         ClassifiedErrors,
     ]
     if production:
