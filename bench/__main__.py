@@ -6,9 +6,13 @@ import argparse
 import asyncio
 import sys
 
-from bench import demo_load
+from bench import authz_overhead, demo_load, portal_load
 
-BENCHMARKS = {"demo-load": demo_load.main}
+BENCHMARKS = {
+    "demo-load": demo_load.main,
+    "authz-overhead": authz_overhead.main,
+    "portal-load": portal_load.main,
+}
 
 
 def main() -> int:
