@@ -27,7 +27,7 @@ from data.models.plans import CoverageTier
 from resolvers import billing, members
 from resolvers.billing import BillStatus
 from resolvers.errors import Refused
-from schema.common import Info, Money, global_id, parse_global_id, served_as
+from schema.common import Info, Money, global_id, parse_global_id, selects, served_as
 from schema.errors import UserError, user_errors
 from schema.permissions import guarded
 from schema.plans import Plan
@@ -51,14 +51,6 @@ async def _member(info: Info, member_id: int | None) -> Member | None:
 
     found = None if member_id is None else await members.member(info.context, member_id)
     return served_as([found], Member)[0] if found else None
-
-
-def _selects(info: Info, name: str) -> bool:
-    return any(
-        getattr(selection, "name", None) == name
-        for field in info.selected_fields
-        for selection in field.selections
-    )
 
 
 @strawberry.type(description="One subscriber's premium on a bill, for its whole family's tier.")
@@ -153,7 +145,7 @@ class Bill(Node):
             after=after,
             last=last,
             before=before,
-            count=_selects(info, "totalCount"),
+            count=selects(info, "totalCount"),
         )
         return connection(page, list(records), BillLine, BillLineConnection)
 
@@ -252,7 +244,7 @@ class GroupBilling:
             after=after,
             last=last,
             before=before,
-            count=_selects(info, "totalCount"),
+            count=selects(info, "totalCount"),
         )
         return connection(page, list(records), Bill, BillConnection)
 
@@ -272,7 +264,7 @@ class GroupBilling:
             after=after,
             last=last,
             before=before,
-            count=_selects(info, "totalCount"),
+            count=selects(info, "totalCount"),
         )
         return connection(page, list(records), Payment, PaymentConnection)
 

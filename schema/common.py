@@ -48,3 +48,12 @@ def parse_global_id(value: str, type_name: str) -> int | None:
     if name != type_name or not key.isdigit() or len(key) > 18:
         return None
     return int(key)
+
+
+def selects(info: Info, name: str) -> bool:
+    """Whether the query selects `name` on this field's result (to skip work nobody asked for)."""
+    return any(
+        getattr(selection, "name", None) == name
+        for field in info.selected_fields
+        for selection in field.selections
+    )

@@ -14,7 +14,7 @@ from data.models import members as model
 from data.models.plans import CoverageTier
 from resolvers import members
 from resolvers.members import CoverageStatus, CoverageView
-from schema.common import Info, global_id, parse_global_id, served_as
+from schema.common import Info, global_id, parse_global_id, selects, served_as
 from schema.groups import Division
 from schema.permissions import guarded
 from schema.plans import Plan
@@ -194,14 +194,6 @@ async def members_connection(
         after=after,
         last=last,
         before=before,
-        count=_selects(info, "totalCount"),
+        count=selects(info, "totalCount"),
     )
     return connection(page, list(records), Member, MemberConnection)
-
-
-def _selects(info: Info, name: str) -> bool:
-    return any(
-        getattr(selection, "name", None) == name
-        for field in info.selected_fields
-        for selection in field.selections
-    )
