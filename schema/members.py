@@ -16,7 +16,7 @@ from resolvers import members
 from resolvers.members import CoverageStatus, CoverageView
 from schema.common import Info, global_id, parse_global_id, selects, served_as
 from schema.groups import Division
-from schema.permissions import guarded
+from schema.permissions import guarded_leaf
 from schema.plans import Plan
 from schema.relay import Connection, Node, connection
 
@@ -25,7 +25,7 @@ strawberry.enum(model.Sex)
 strawberry.enum(model.MemberStatus)
 strawberry.enum(CoverageStatus)
 
-PII = guarded(Privilege.MEMBERS_READ_PII)
+PII = guarded_leaf(Privilege.MEMBERS_READ_PII)
 
 
 @strawberry.type
