@@ -60,7 +60,7 @@ from data.models.groups import Division, Group
 from data.models.users import AccessGrant, User, UserKind, UserStatus
 from groupgate.app import create_app
 from groupgate.settings import Settings
-from schema.permissions import Requires
+from schema.permissions import Requires, RequiresOnLeaf
 from schema.schema import build_schema
 from tests.databases import backends, fresh_database
 
@@ -74,6 +74,8 @@ WARM_UP = 20
 REQUESTS = {"access list": 16, "members": 5}
 ADMIN = "admin@acme.example"
 ACME = "Acme Manufacturing"
+# Every kind of field guard the schema declares.
+GUARDS = (PermissionExtension, RequiresOnLeaf)
 VARIANTS = ("on", "allow-all", "none")
 
 ACCESS_LIST = """
@@ -194,7 +196,7 @@ def allow_all(scopes: dict[int, list[Any]]) -> Iterator[None]:
 
 @contextlib.contextmanager
 def without_field_guards() -> Iterator[None]:
-    """Schemas built inside this block have no permission extension on any field.
+    """Schemas built inside this block have no guard extension on any field.
 
     Strawberry wires field extensions into the resolvers when a schema is built, so removing
     them from the shared field definitions for the build (and restoring them) is enough.
@@ -205,11 +207,9 @@ def without_field_guards() -> Iterator[None]:
         if not isinstance(definition, StrawberryObjectDefinition):
             continue
         for field in definition.fields:
-            if any(isinstance(e, PermissionExtension) for e in field.extensions):
+            if any(isinstance(e, GUARDS) for e in field.extensions):
                 guarded.append((field, list(field.extensions)))
-                field.extensions = [
-                    e for e in field.extensions if not isinstance(e, PermissionExtension)
-                ]
+                field.extensions = [e for e in field.extensions if not isinstance(e, GUARDS)]
     try:
         yield
     finally:
