@@ -31,13 +31,15 @@ from authz.privileges import (
     group_grant_scope,
     user_subject,
 )
-from data import access
+from data import access, audit
 from data.database import Database
 from data.models.users import CasbinRule
 
 log = logging.getLogger(__name__)
 
 Links = dict[str, list[tuple[str, str]]]
+# Changes the gateway makes on its own (expiry sweeps): no user, no request.
+SYSTEM = audit.Actor(user_id=None, request_id=None, address=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,10 +126,24 @@ class PolicyStore:
         """Drop the rules of grants whose time is up (any instance may; it is idempotent)."""
         async with self._database.sessions() as session, session.begin():
             expired = await access.expired_rules(session, now)
+            ended = 0
             for grant in expired:
+                # Several instances may sweep at once: only the one that ends it records it.
+                if not await access.end_grant(session, grant.id, now):
+                    continue
+                ended += 1
                 await access.remove_rule(session, *grant_rule(grant))
-                await access.end_grant(session, grant.id, now)
-            if expired:
+                audit.record(
+                    session,
+                    SYSTEM,
+                    action="access.expired",
+                    target_type="user",
+                    target_id=grant.user_id,
+                    group_id=grant.group_id,
+                    now=now,
+                    before={"held": grant_rule(grant)[1], "expiresAt": str(grant.expires_at)},
+                )
+            if ended:
                 await access.bump_policy_version(session, now)
 
 

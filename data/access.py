@@ -107,10 +107,14 @@ async def expired_rules(session: AsyncSession, now: datetime) -> list[GrantRecor
     return [GrantRecord(*row) for row in rows]
 
 
-async def end_grant(session: AsyncSession, grant_id: int, now: datetime) -> None:
-    await session.execute(
-        update(AccessGrant).where(AccessGrant.id == grant_id).values(ended_at=now)
+async def end_grant(session: AsyncSession, grant_id: int, now: datetime) -> bool:
+    """End a grant still in force; False if another instance ended it first."""
+    result = await session.execute(
+        update(AccessGrant)
+        .where(AccessGrant.id == grant_id, AccessGrant.ended_at.is_(None))
+        .values(ended_at=now)
     )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def add_rule(session: AsyncSession, subject: str, role: str, scope: str) -> None:

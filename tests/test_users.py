@@ -402,3 +402,7 @@ async def test_expired_grant_stops_working_without_a_job(api: Api) -> None:
     await asyncio.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.05)
     expired = await api.query("temp@acme.example", GROUP, n=group["number"])
     assert expired == {"data": {"group": None}}
+    # The sweep is a change like any other: audited, by the system itself.
+    page = await api.query("admin@acme.example", AUDIT, n=group["number"])
+    [event] = page["data"]["group"]["auditEvents"]["events"]
+    assert (event["action"], event["actor"], event["requestId"]) == ("access.expired", None, None)
