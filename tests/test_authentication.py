@@ -12,6 +12,7 @@ from joserfc.jwk import ECKey
 from authz.keys import SigningKeys
 from authz.tokens import TokenSettings, issue_access_token
 from tests.conftest import Api, statements
+from tests.test_tokens import HOSTILE, MALFORMED, Forgery, forge
 
 VIEWER = {"query": "{ viewer { user { email } } }"}
 
@@ -78,3 +79,31 @@ async def test_a_token_keeps_working_after_key_rotation(api: Api, tmp_path: Any)
         "/graphql", json=VIEWER, headers={"authorization": f"Bearer {token}"}
     )
     assert response.json() == {"data": {"viewer": {"user": {"email": "admin@acme.example"}}}}
+
+
+@pytest.mark.parametrize(("forgery", "reason"), HOSTILE)
+async def test_every_hostile_token_gets_401_at_the_endpoint_before_any_sql(
+    api: Api, forgery: Forgery, reason: str
+) -> None:
+    token = forge(forgery, api.app.state.signing_keys.current)
+    with statements(api.app.state.database.engine) as seen:
+        response = await api.client.post(
+            "/graphql", json=VIEWER, headers={"authorization": f"Bearer {token}"}
+        )
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+    assert seen == []
+
+
+# An HTTP header carries bytes, not text: a token that is not ASCII cannot even be sent.
+SENDABLE = [case for case in MALFORMED if str(case.values[0]).isascii()]
+
+
+@pytest.mark.parametrize("token", SENDABLE)
+async def test_every_malformed_token_gets_401_before_any_sql(api: Api, token: str) -> None:
+    with statements(api.app.state.database.engine) as seen:
+        response = await api.client.post(
+            "/graphql", json=VIEWER, headers={"authorization": f"Bearer {token}"}
+        )
+    assert response.status_code == 401
+    assert seen == []
