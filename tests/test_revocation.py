@@ -181,8 +181,6 @@ async def test_a_reduced_privilege_stops_on_the_other_instance_within_2_seconds(
 
     log = await _audit(second, number)
     assert ("access.granted", ADMIN, granted) in log
-    # Whichever instance swept it recorded the expiry, once.
-    assert log.count(("access.expired", None, None)) == 1
     assert ("access.revoked", ADMIN, revoked) in log
     assert ("access.granted", ADMIN, revoked) in log  # the smaller set, in the same request
 
@@ -232,3 +230,5 @@ async def test_an_expiring_grant_stops_on_time_on_both_instances(
 
     log = await _audit(second, number)
     assert ("access.granted", ADMIN, granted) in log
+    # Whichever instance swept them recorded each expired grant, once.
+    assert log.count(("access.expired", None, None)) == len(MANAGER_PRIVILEGES)
