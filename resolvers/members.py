@@ -6,16 +6,23 @@ divisions only. A member outside what the caller may read answers like one that 
 
 from __future__ import annotations
 
+import asyncio
 import enum
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from authz.privileges import Privilege
 from data import members
+from data.groups import DivisionRecord
 from data.members import CoverageRecord, MemberFilter, MemberRecord
+from data.models.plans import CoverageTier
 from data.pagination import Page
+from data.plans import PlanRecord
 from resolvers import groups
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, NotAllowed, Refused
+from resolvers.loaders import MISSING
 from resolvers.pagination import page_request
 
 
@@ -27,10 +34,38 @@ class CoverageStatus(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CoverageView:
-    """A coverage with its status on the caller's today."""
+    """A coverage with its status on the caller's today, flat: every field a plain attribute."""
 
-    record: CoverageRecord
     status: CoverageStatus
+    plan_id: int
+    tier: CoverageTier
+    effective_date: date
+    termination_date: date | None
+    is_cobra: bool
+    is_medicare: bool
+
+    @classmethod
+    def of(cls, span: CoverageRecord, status: CoverageStatus) -> CoverageView:
+        return cls(
+            status,
+            span.plan_id,
+            span.tier,
+            span.effective_date,
+            span.termination_date,
+            span.is_cobra,
+            span.is_medicare,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Includes:
+    """What a query reads below a list of members, so that each level is fetched for the whole
+    list at once (PERFORMANCE.md item 4) and the fields below it resolve as plain reads."""
+
+    coverage: bool = False
+    coverage_plan: bool = False
+    division: bool = False
+    dependents: Includes | None = None
 
 
 def _divisions(context: Context, group_id: int) -> frozenset[int] | None:
@@ -84,8 +119,56 @@ async def member(context: Context, member_id: int) -> MemberRecord | None:
     return found if found is not None and can_read(context, found) else None
 
 
+async def include(context: Context, people: Sequence[MemberRecord], includes: Includes) -> None:
+    """Load, level by level and each level in one batch for all of `people`, what `includes`
+    names; afterwards `coverage_now`, `dependents_now` and `plan_now` answer without waiting.
+
+    The statements are the ones the fields would have batched themselves, so the count per
+    request stays the same; what goes is an awaitable per field and per object.
+    """
+    if not people:
+        return
+    loaders = context.loaders
+    ids = [person.id for person in people]
+    first: list[Awaitable[object]] = []
+    if includes.coverage:
+        first.append(loaders.coverages_by_member.load_all(ids))
+    if includes.dependents is not None:
+        first.append(loaders.dependents_by_subscriber.load_all(ids))
+    if includes.division:
+        divisions = {p.division_id for p in people if p.division_id is not None}
+        first.append(loaders.division_by_id.load_all(divisions))
+    await asyncio.gather(*first)
+    second: list[Awaitable[object]] = []
+    if includes.coverage_plan:
+        views = (coverage_now(context, person) for person in people)
+        plan_ids = {view.plan_id for view in views if isinstance(view, CoverageView)}
+        second.append(loaders.plan_by_id.load_all(plan_ids))
+    if includes.dependents is not None:
+        family = [d for person in people for d in _cached_family(context, person)]
+        second.append(include(context, family, includes.dependents))
+    await asyncio.gather(*second)
+
+
+def _cached_family(context: Context, subscriber: MemberRecord) -> list[MemberRecord]:
+    family = context.loaders.dependents_by_subscriber.cached(subscriber.id)
+    return [] if family is MISSING else family
+
+
 async def dependents(context: Context, subscriber: MemberRecord) -> list[MemberRecord]:
     family = await context.loaders.dependents_by_subscriber.load(subscriber.id)
+    return [person for person in family if can_read(context, person)]
+
+
+def dependents_now(
+    context: Context, subscriber: MemberRecord
+) -> list[MemberRecord] | Awaitable[list[MemberRecord]]:
+    """`dependents`, answered at once when `include` loaded them."""
+    if subscriber.subscriber_id is not None:
+        return []
+    family = context.loaders.dependents_by_subscriber.cached(subscriber.id)
+    if family is MISSING:
+        return dependents(context, subscriber)
     return [person for person in family if can_read(context, person)]
 
 
@@ -96,15 +179,38 @@ async def subscriber(context: Context, dependent: MemberRecord) -> MemberRecord 
 
 
 async def coverage(context: Context, person: MemberRecord) -> CoverageView | None:
+    return current_coverage(await context.loaders.coverages_by_member.load(person.id), context)
+
+
+def coverage_now(
+    context: Context, person: MemberRecord
+) -> CoverageView | Awaitable[CoverageView | None] | None:
+    """`coverage`, answered at once when `include` loaded it."""
+    spans = context.loaders.coverages_by_member.cached(person.id)
+    return coverage(context, person) if spans is MISSING else current_coverage(spans, context)
+
+
+def current_coverage(spans: Sequence[CoverageRecord], context: Context) -> CoverageView | None:
     """The coverage in force today, else the next one to start, else the last one that ended."""
-    spans = await context.loaders.coverages_by_member.load(person.id)
     today = context.today
     for span in spans:  # newest first
         if span.effective_date <= today and (
             span.termination_date is None or span.termination_date >= today
         ):
-            return CoverageView(span, CoverageStatus.ACTIVE)
+            return CoverageView.of(span, CoverageStatus.ACTIVE)
     future = [s for s in spans if s.effective_date > today]
     if future:
-        return CoverageView(future[-1], CoverageStatus.FUTURE)
-    return CoverageView(spans[0], CoverageStatus.TERMINATED) if spans else None
+        return CoverageView.of(future[-1], CoverageStatus.FUTURE)
+    return CoverageView.of(spans[0], CoverageStatus.TERMINATED) if spans else None
+
+
+def plan_now(context: Context, plan_id: int) -> PlanRecord | Awaitable[PlanRecord | None] | None:
+    found = context.loaders.plan_by_id.cached(plan_id)
+    return context.loaders.plan_by_id.load(plan_id) if found is MISSING else found
+
+
+def division_now(
+    context: Context, division_id: int
+) -> DivisionRecord | Awaitable[DivisionRecord | None] | None:
+    found = context.loaders.division_by_id.cached(division_id)
+    return context.loaders.division_by_id.load(division_id) if found is MISSING else found

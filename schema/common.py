@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
-from typing import Any, TypeVar, cast
+from collections.abc import Awaitable, Iterable
+from typing import Any, TypeAlias, TypeVar, Union, cast
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 
 from resolvers.context import Context
 
 T = TypeVar("T")
+# What a field resolver may return: the value, or (when it was not loaded yet) an awaitable.
+MaybeAwaitable: TypeAlias = Union[T, Awaitable[T]]  # noqa: UP007 (a generic alias)
 Info = strawberry.Info[Context, None]
 
 
@@ -48,6 +51,32 @@ def parse_global_id(value: str, type_name: str) -> int | None:
     if name != type_name or not key.isdigit() or len(key) > 18:
         return None
     return int(key)
+
+
+SelectionTree = dict[str, "SelectionTree"]
+
+
+def selection_tree(selections: Iterable[Selection]) -> SelectionTree:
+    """The field names a selection reads, nested, with fragments merged into their fields."""
+    tree: SelectionTree = {}
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            below = tree.setdefault(selection.name, {})
+            for name, subtree in selection_tree(selection.selections).items():
+                _merge(below.setdefault(name, {}), subtree)
+        else:
+            _merge(tree, selection_tree(selection.selections))
+    return tree
+
+
+def _merge(into: SelectionTree, tree: SelectionTree) -> None:
+    for name, subtree in tree.items():
+        _merge(into.setdefault(name, {}), subtree)
+
+
+def selected_below(info: Info) -> SelectionTree:
+    """`selection_tree` of what the query reads of this field's result."""
+    return selection_tree(s for field in info.selected_fields for s in field.selections)
 
 
 def selects(info: Info, name: str) -> bool:

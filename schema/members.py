@@ -12,9 +12,19 @@ from data.groups import DivisionRecord
 from data.members import MemberFilter, MemberRecord
 from data.models import members as model
 from data.models.plans import CoverageTier
+from data.plans import PlanRecord
 from resolvers import members
 from resolvers.members import CoverageStatus, CoverageView
-from schema.common import Info, global_id, parse_global_id, selects, served_as
+from schema.common import (
+    Info,
+    MaybeAwaitable,
+    SelectionTree,
+    global_id,
+    parse_global_id,
+    selected_below,
+    selects,
+    served_as,
+)
 from schema.groups import Division
 from schema.permissions import guarded_leaf
 from schema.plans import Plan
@@ -40,31 +50,15 @@ class Address:
 @strawberry.type(description="A member's enrollment in a plan over a span of dates.")
 class Coverage:
     status: CoverageStatus
+    tier: CoverageTier
+    effective_date: date
+    termination_date: date | None
+    is_cobra: bool
+    is_medicare: bool
 
-    @strawberry.field
-    def tier(self: CoverageView) -> CoverageTier:
-        return self.record.tier
-
-    @strawberry.field
-    def effective_date(self: CoverageView) -> date:
-        return self.record.effective_date
-
-    @strawberry.field
-    def termination_date(self: CoverageView) -> date | None:
-        return self.record.termination_date
-
-    @strawberry.field
-    def is_cobra(self: CoverageView) -> bool:
-        return self.record.is_cobra
-
-    @strawberry.field
-    def is_medicare(self: CoverageView) -> bool:
-        return self.record.is_medicare
-
-    @strawberry.field
-    async def plan(self: CoverageView, info: Info) -> Plan | None:
-        found = await info.context.loaders.plan_by_id.load(self.record.plan_id)
-        return served_as([found], Plan)[0] if found else None
+    @strawberry.field(graphql_type=Plan | None)
+    def plan(self: CoverageView, info: Info) -> MaybeAwaitable[PlanRecord | None]:
+        return members.plan_now(info.context, self.plan_id)
 
 
 @strawberry.type(description="A subscriber (an employee) or one of its covered dependents.")
@@ -78,6 +72,14 @@ class Member(Node):
     status: model.MemberStatus
     is_disabled: bool
     hire_date: date | None
+    birth_date: date | None = strawberry.field(
+        description="Full date of birth. Needs MEMBERS_READ_PII.", extensions=PII
+    )
+    ssn_last4: str | None = strawberry.field(
+        description="Last four digits of the SSN. Needs MEMBERS_READ_PII.", extensions=PII
+    )
+    phone: str | None = strawberry.field(description="Needs MEMBERS_READ_PII.", extensions=PII)
+    email: str | None = strawberry.field(description="Needs MEMBERS_READ_PII.", extensions=PII)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -86,16 +88,6 @@ class Member(Node):
     @strawberry.field
     def id(self: MemberRecord) -> strawberry.ID:
         return global_id("Member", self.id)
-
-    @strawberry.field(description="Full date of birth. Needs MEMBERS_READ_PII.", extensions=PII)
-    def birth_date(self: MemberRecord) -> date | None:
-        return self.birth_date
-
-    @strawberry.field(
-        description="Last four digits of the SSN. Needs MEMBERS_READ_PII.", extensions=PII
-    )
-    def ssn_last4(self: MemberRecord) -> str | None:
-        return self.ssn_last4
 
     @strawberry.field(description="Needs MEMBERS_READ_PII.", extensions=PII)
     def address(self: MemberRecord) -> Address | None:
@@ -109,38 +101,29 @@ class Member(Node):
             postal_code=self.postal_code,
         )
 
-    @strawberry.field(description="Needs MEMBERS_READ_PII.", extensions=PII)
-    def phone(self: MemberRecord) -> str | None:
-        return self.phone
-
-    @strawberry.field(description="Needs MEMBERS_READ_PII.", extensions=PII)
-    def email(self: MemberRecord) -> str | None:
-        return self.email
-
-    @strawberry.field
-    async def division(self: MemberRecord, info: Info) -> Division | None:
+    @strawberry.field(graphql_type=Division | None)
+    def division(self: MemberRecord, info: Info) -> MaybeAwaitable[DivisionRecord | None]:
         if self.division_id is None:
             return None
-        found: DivisionRecord | None = await info.context.loaders.division_by_id.load(
-            self.division_id
-        )
-        return served_as([found], Division)[0] if found else None
+        return members.division_now(info.context, self.division_id)
 
     @strawberry.field(description="A dependent's subscriber; none for a subscriber.")
     async def subscriber(self: MemberRecord, info: Info) -> Member | None:
         found = await members.subscriber(info.context, self)
         return served_as([found], Member)[0] if found else None
 
-    @strawberry.field(description="A subscriber's covered family members.")
-    async def dependents(self: MemberRecord, info: Info) -> list[Member]:
-        if self.subscriber_id is not None:
-            return []
-        return served_as(await members.dependents(info.context, self), Member)
+    @strawberry.field(
+        description="A subscriber's covered family members.", graphql_type=list["Member"]
+    )
+    def dependents(self: MemberRecord, info: Info) -> MaybeAwaitable[list[MemberRecord]]:
+        return members.dependents_now(info.context, self)
 
-    @strawberry.field(description="In force today, else the next to start, else the last.")
-    async def coverage(self: MemberRecord, info: Info) -> Coverage | None:
-        found = await members.coverage(info.context, self)
-        return served_as([found], Coverage)[0] if found else None
+    @strawberry.field(
+        description="In force today, else the next to start, else the last.",
+        graphql_type=Coverage | None,
+    )
+    def coverage(self: MemberRecord, info: Info) -> MaybeAwaitable[CoverageView | None]:
+        return members.coverage_now(info.context, self)
 
 
 @strawberry.type
@@ -196,4 +179,19 @@ async def members_connection(
         before=before,
         count=selects(info, "totalCount"),
     )
+    node = selected_below(info).get("edges", {}).get("node")
+    if node is not None:
+        await members.include(info.context, records, includes(node))
     return connection(page, list(records), Member, MemberConnection)
+
+
+def includes(selected: SelectionTree) -> members.Includes:
+    """What the query reads below a member, for `members.include`."""
+    coverage = selected.get("coverage")
+    family = selected.get("dependents")
+    return members.Includes(
+        coverage=coverage is not None,
+        coverage_plan=coverage is not None and "plan" in coverage,
+        division="division" in selected,
+        dependents=None if family is None else includes(family),
+    )
