@@ -21,6 +21,7 @@ from strawberry.tools import merge_types
 from schema.billing import BillingMutation
 from schema.brokers import BrokersMutation, BrokersQuery
 from schema.errors import ClassifiedErrors
+from schema.execution import ShortcutExecutor
 from schema.groups import GroupsQuery
 from schema.member_changes import MemberChangesMutation
 from schema.nodes import NODE_TYPES, NodesQuery
@@ -51,7 +52,9 @@ class Limits(AddValidationRules):
         super().__init__(LIMIT_RULES)
 
 
-def build_schema(*, production: bool = False) -> strawberry.Schema:
+def build_schema(*, production: bool = False, shortcuts: bool = True) -> strawberry.Schema:
+    """The schema; `shortcuts=False` executes with Strawberry's stock executor, for tests that
+    compare the two paths."""
     # Factories: an extension instance keeps per-request state, so each request gets its own.
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         # Frontends send the same few documents again and again: parse and validate once.
@@ -68,6 +71,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         mutation=Mutation,
         types=NODE_TYPES,
         extensions=extensions,
+        execution_context_class=ShortcutExecutor if shortcuts else None,
         config=StrawberryConfig(
             disable_field_suggestions=production,
             batching_config={"max_operations": MAX_BATCH},
