@@ -15,6 +15,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ColumnElement
 
+from data.keys import key_in
 from data.models.users import (
     AccessGrant,
     Agency,
@@ -75,7 +76,7 @@ async def grants_of_users(
     """Each user's active grants, oldest first."""
     rows = await connection.execute(
         select(*_GRANT_COLUMNS)
-        .where(AccessGrant.user_id.in_(user_ids), _active(now))
+        .where(key_in(connection, AccessGrant.user_id, user_ids), _active(now))
         .order_by(AccessGrant.granted_at, AccessGrant.id)
     )
     found: dict[int, list[GrantRecord]] = {user_id: [] for user_id in user_ids}
@@ -90,7 +91,7 @@ async def grants_in_groups(
     """Each group's active grants (its account access list), oldest first."""
     rows = await connection.execute(
         select(*_GRANT_COLUMNS)
-        .where(AccessGrant.group_id.in_(group_ids), _active(now))
+        .where(key_in(connection, AccessGrant.group_id, group_ids), _active(now))
         .order_by(AccessGrant.granted_at, AccessGrant.id)
     )
     found: dict[int, list[GrantRecord]] = {group_id: [] for group_id in group_ids}

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from data.keys import key_in
 from data.models.audit import AuditEvent
 
 
@@ -87,6 +88,6 @@ async def events_of_group(
 
 
 async def events_by_id(connection: AsyncConnection, ids: Sequence[int]) -> list[AuditRecord | None]:
-    rows = await connection.execute(select(*_COLUMNS).where(AuditEvent.id.in_(ids)))
+    rows = await connection.execute(select(*_COLUMNS).where(key_in(connection, AuditEvent.id, ids)))
     found = {row.id: AuditRecord(*row) for row in rows}
     return [found.get(event_id) for event_id in ids]

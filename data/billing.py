@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from data.keys import key_in
 from data.models.billing import (
     AutopayMandate,
     AutopayStatus,
@@ -202,7 +203,7 @@ async def bills_page(
 
 
 async def bills_by_id(connection: AsyncConnection, ids: Sequence[int]) -> list[BillRecord | None]:
-    rows = await connection.execute(select(*_BILL).where(Bill.id.in_(ids)))
+    rows = await connection.execute(select(*_BILL).where(key_in(connection, Bill.id, ids)))
     found = {row.id: BillRecord(*row) for row in rows}
     return [found.get(bill_id) for bill_id in ids]
 
@@ -210,7 +211,7 @@ async def bills_by_id(connection: AsyncConnection, ids: Sequence[int]) -> list[B
 async def lines_by_id(
     connection: AsyncConnection, ids: Sequence[int]
 ) -> list[BillLineRecord | None]:
-    rows = await connection.execute(select(*_LINE).where(BillLine.id.in_(ids)))
+    rows = await connection.execute(select(*_LINE).where(key_in(connection, BillLine.id, ids)))
     found = {row.id: BillLineRecord(*row) for row in rows}
     return [found.get(line_id) for line_id in ids]
 
@@ -238,7 +239,9 @@ async def balances_of_groups(connection: AsyncConnection, group_ids: Sequence[in
         .where(Payment.group_id == Group.id, Payment.status.in_(COUNTED_PAYMENTS))
         .scalar_subquery()
     )
-    rows = await connection.execute(select(Group.id, billed - paid).where(Group.id.in_(group_ids)))
+    rows = await connection.execute(
+        select(Group.id, billed - paid).where(key_in(connection, Group.id, group_ids))
+    )
     found = {group_id: int(balance) for group_id, balance in rows}
     return [found.get(group_id, 0) for group_id in group_ids]
 
@@ -279,7 +282,7 @@ async def _line_pages(
             .label("rank"),
         )
         .join(Member, Member.id == BillLine.subscriber_id)
-        .where(BillLine.bill_id.in_(bill_ids))
+        .where(key_in(connection, BillLine.bill_id, bill_ids))
     )
     if request.after is not None:
         statement = statement.where(tuple_(*LINE_ORDER) > tuple_(*request.after))
@@ -317,7 +320,7 @@ async def _line_pages(
 async def _line_counts(connection: AsyncConnection, bill_ids: list[int]) -> dict[int, int]:
     rows = await connection.execute(
         select(BillLine.bill_id, func.count())
-        .where(BillLine.bill_id.in_(bill_ids))
+        .where(key_in(connection, BillLine.bill_id, bill_ids))
         .group_by(BillLine.bill_id)
     )
     return {bill_id: int(total) for bill_id, total in rows}
@@ -328,7 +331,7 @@ async def adjustments_of_bills(
 ) -> list[list[AdjustmentRecord]]:
     rows = await connection.execute(
         select(*_ADJUSTMENT)
-        .where(BillAdjustment.bill_id.in_(bill_ids))
+        .where(key_in(connection, BillAdjustment.bill_id, bill_ids))
         .order_by(BillAdjustment.created_at, BillAdjustment.id)
     )
     found: dict[int, list[AdjustmentRecord]] = defaultdict(list)
@@ -350,7 +353,7 @@ async def payments_page(
 async def payments_by_id(
     connection: AsyncConnection, ids: Sequence[int]
 ) -> list[PaymentRecord | None]:
-    rows = await connection.execute(select(*_PAYMENT).where(Payment.id.in_(ids)))
+    rows = await connection.execute(select(*_PAYMENT).where(key_in(connection, Payment.id, ids)))
     found = {row.id: PaymentRecord(*row) for row in rows}
     return [found.get(payment_id) for payment_id in ids]
 
@@ -360,7 +363,7 @@ async def active_mandates(
 ) -> list[MandateRecord | None]:
     rows = await connection.execute(
         select(*_MANDATE).where(
-            AutopayMandate.group_id.in_(group_ids),
+            key_in(connection, AutopayMandate.group_id, group_ids),
             AutopayMandate.status == AutopayStatus.ACTIVE,
         )
     )
@@ -372,7 +375,9 @@ async def deliveries_of_groups(
     connection: AsyncConnection, group_ids: Sequence[int]
 ) -> list[DeliveryRecord | None]:
     rows = await connection.execute(
-        select(Group.id, Group.billing_delivery, Group.billing_email).where(Group.id.in_(group_ids))
+        select(Group.id, Group.billing_delivery, Group.billing_email).where(
+            key_in(connection, Group.id, group_ids)
+        )
     )
     found = {row.id: DeliveryRecord(*row) for row in rows}
     return [found.get(group_id) for group_id in group_ids]

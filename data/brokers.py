@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ColumnElement
 
+from data.keys import key_in
 from data.models.users import Agency, BrokerOfRecord
 
 
@@ -46,7 +47,7 @@ async def all_agencies(connection: AsyncConnection) -> list[AgencyRecord]:
 async def agencies_by_id(
     connection: AsyncConnection, ids: Sequence[int]
 ) -> list[AgencyRecord | None]:
-    rows = await connection.execute(select(*_AGENCY).where(Agency.id.in_(ids)))
+    rows = await connection.execute(select(*_AGENCY).where(key_in(connection, Agency.id, ids)))
     found = {row.id: AgencyRecord(*row) for row in rows}
     return [found.get(agency_id) for agency_id in ids]
 
@@ -58,7 +59,7 @@ async def appointments_of_groups(
     group_ids = sorted({group_id for group_id, _ in keys})
     rows = await connection.execute(
         select(*_APPOINTMENT)
-        .where(BrokerOfRecord.group_id.in_(group_ids))
+        .where(key_in(connection, BrokerOfRecord.group_id, group_ids))
         .order_by(BrokerOfRecord.start_date)
     )
     records = [AppointmentRecord(*row) for row in rows]

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from data.database import Database
 from data.files import FileStore
+from data.keys import key_in
 from data.models.contracts import Contract, ContractPlan, Document, DocumentKind
 from data.models.plans import Plan
 from data.plans import PlanRecord
@@ -55,7 +56,7 @@ async def contracts_of_groups(
     """Each group's contracts, newest first."""
     rows = await connection.execute(
         select(*_CONTRACT)
-        .where(Contract.group_id.in_(group_ids))
+        .where(key_in(connection, Contract.group_id, group_ids))
         .order_by(Contract.start_date.desc(), Contract.id.desc())
     )
     found: dict[int, list[ContractRecord]] = defaultdict(list)
@@ -67,7 +68,7 @@ async def contracts_of_groups(
 async def contracts_by_id(
     connection: AsyncConnection, ids: Sequence[int]
 ) -> list[ContractRecord | None]:
-    rows = await connection.execute(select(*_CONTRACT).where(Contract.id.in_(ids)))
+    rows = await connection.execute(select(*_CONTRACT).where(key_in(connection, Contract.id, ids)))
     found = {row.id: ContractRecord(*row) for row in rows}
     return [found.get(contract_id) for contract_id in ids]
 
@@ -79,7 +80,7 @@ async def plans_of_contracts(
     rows = await connection.execute(
         select(ContractPlan.contract_id, *_PLAN)
         .join(Plan, Plan.id == ContractPlan.plan_id)
-        .where(ContractPlan.contract_id.in_(contract_ids))
+        .where(key_in(connection, ContractPlan.contract_id, contract_ids))
         .order_by(Plan.code)
     )
     found: dict[int, list[PlanRecord]] = defaultdict(list)
@@ -93,7 +94,9 @@ async def documents_of_groups(
 ) -> list[list[DocumentRecord]]:
     """Each group's documents (those of its contracts included), newest first."""
     rows = await connection.execute(
-        select(*_DOCUMENT).where(Document.group_id.in_(group_ids)).order_by(*_NEWEST_DOCUMENT_FIRST)
+        select(*_DOCUMENT)
+        .where(key_in(connection, Document.group_id, group_ids))
+        .order_by(*_NEWEST_DOCUMENT_FIRST)
     )
     found: dict[int, list[DocumentRecord]] = defaultdict(list)
     for row in rows:
@@ -107,7 +110,7 @@ async def documents_of_contracts(
     """Each contract's documents, newest first."""
     rows = await connection.execute(
         select(*_DOCUMENT)
-        .where(Document.contract_id.in_(contract_ids))
+        .where(key_in(connection, Document.contract_id, contract_ids))
         .order_by(*_NEWEST_DOCUMENT_FIRST)
     )
     found: dict[int, list[DocumentRecord]] = defaultdict(list)
@@ -119,7 +122,7 @@ async def documents_of_contracts(
 async def documents_by_id(
     connection: AsyncConnection, ids: Sequence[int]
 ) -> list[DocumentRecord | None]:
-    rows = await connection.execute(select(*_DOCUMENT).where(Document.id.in_(ids)))
+    rows = await connection.execute(select(*_DOCUMENT).where(key_in(connection, Document.id, ids)))
     found = {row.id: DocumentRecord(*row) for row in rows}
     return [found.get(document_id) for document_id in ids]
 

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from data.keys import key_in
 from data.models.groups import BillingDelivery, Division, Group, GroupStatus
 
 
@@ -43,7 +44,9 @@ _DIVISION_COLUMNS = [getattr(Division, name) for name in DivisionRecord.__slots_
 
 
 async def groups_by_id(connection: AsyncConnection, ids: Sequence[int]) -> list[GroupRecord | None]:
-    rows = await connection.execute(select(*_GROUP_COLUMNS).where(Group.id.in_(ids)))
+    rows = await connection.execute(
+        select(*_GROUP_COLUMNS).where(key_in(connection, Group.id, ids))
+    )
     found = {row.id: GroupRecord(*row) for row in rows}
     return [found.get(group_id) for group_id in ids]
 
@@ -66,7 +69,7 @@ async def list_groups(
     """Groups by number; `only` limits to the caller's reach (None: every group)."""
     statement = select(*_GROUP_COLUMNS).order_by(Group.group_number).limit(first)
     if only is not None:
-        statement = statement.where(Group.id.in_(sorted(only)))
+        statement = statement.where(key_in(connection, Group.id, sorted(only)))
     if name_prefix:
         statement = statement.where(
             or_(Group.name_key.startswith(name_prefix), Group.group_number == name_prefix.upper())
@@ -80,7 +83,9 @@ async def divisions_of_groups(
     connection: AsyncConnection, group_ids: Sequence[int]
 ) -> list[list[DivisionRecord]]:
     rows = await connection.execute(
-        select(*_DIVISION_COLUMNS).where(Division.group_id.in_(group_ids)).order_by(Division.code)
+        select(*_DIVISION_COLUMNS)
+        .where(key_in(connection, Division.group_id, group_ids))
+        .order_by(Division.code)
     )
     found: dict[int, list[DivisionRecord]] = {group_id: [] for group_id in group_ids}
     for row in rows:
@@ -91,6 +96,8 @@ async def divisions_of_groups(
 async def divisions_by_id(
     connection: AsyncConnection, ids: Sequence[int]
 ) -> list[DivisionRecord | None]:
-    rows = await connection.execute(select(*_DIVISION_COLUMNS).where(Division.id.in_(ids)))
+    rows = await connection.execute(
+        select(*_DIVISION_COLUMNS).where(key_in(connection, Division.id, ids))
+    )
     found = {row.id: DivisionRecord(*row) for row in rows}
     return [found.get(division_id) for division_id in ids]

@@ -11,6 +11,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
+from data.keys import key_in
 from data.models.members import Coverage, Member, MemberStatus, Relationship, Sex
 from data.models.plans import CoverageTier
 from data.normalize import name_key
@@ -112,7 +113,7 @@ async def members_page(
     """A page of a group's members by name; `divisions` limits them (None: the whole group)."""
     statement = select(*_MEMBER, *MEMBER_ORDER).where(Member.group_id == group_id)
     if divisions is not None:
-        statement = statement.where(Member.division_id.in_(sorted(divisions)))
+        statement = statement.where(key_in(connection, Member.division_id, sorted(divisions)))
     if search:
         found = _search(search)
         statement = statement.where(Member.id.is_(None) if found is None else found)
@@ -134,7 +135,7 @@ async def members_page(
 async def members_by_id(
     connection: AsyncConnection, ids: Sequence[int]
 ) -> list[MemberRecord | None]:
-    rows = await connection.execute(select(*_MEMBER).where(Member.id.in_(ids)))
+    rows = await connection.execute(select(*_MEMBER).where(key_in(connection, Member.id, ids)))
     found = {row.id: MemberRecord(*row) for row in rows}
     return [found.get(member_id) for member_id in ids]
 
@@ -144,7 +145,7 @@ async def dependents_of(
 ) -> list[list[MemberRecord]]:
     rows = await connection.execute(
         select(*_MEMBER)
-        .where(Member.subscriber_id.in_(subscriber_ids))
+        .where(key_in(connection, Member.subscriber_id, subscriber_ids))
         .order_by(Member.birth_date, Member.id)
     )
     found: dict[int, list[MemberRecord]] = defaultdict(list)
@@ -161,7 +162,7 @@ async def coverages_of(
     """Each member's coverages, newest first."""
     rows = await connection.execute(
         select(*_COVERAGE)
-        .where(Coverage.member_id.in_(member_ids))
+        .where(key_in(connection, Coverage.member_id, member_ids))
         .order_by(Coverage.effective_date.desc(), Coverage.id.desc())
     )
     found: dict[int, list[CoverageRecord]] = defaultdict(list)

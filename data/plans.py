@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from data.keys import key_in
 from data.models.plans import CoverageTier, MetalLevel, Plan, PlanBenefits, PlanKind, PlanRate
 
 # (plan id, plan year): benefits and rates are per plan year.
@@ -71,7 +72,7 @@ async def offered_plans(connection: AsyncConnection, region: str | None) -> list
 
 
 async def plans_by_id(connection: AsyncConnection, ids: Sequence[int]) -> list[PlanRecord | None]:
-    rows = await connection.execute(select(*_PLAN_COLUMNS).where(Plan.id.in_(ids)))
+    rows = await connection.execute(select(*_PLAN_COLUMNS).where(key_in(connection, Plan.id, ids)))
     found = {row.id: PlanRecord(*row) for row in rows}
     return [found.get(plan_id) for plan_id in ids]
 

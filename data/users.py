@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from data.keys import key_in
 from data.models.users import User, UserKind, UserStatus
 
 
@@ -25,7 +26,7 @@ _COLUMNS = [getattr(User, name) for name in UserRecord.__slots__]
 
 
 async def users_by_id(connection: AsyncConnection, ids: Sequence[int]) -> list[UserRecord | None]:
-    rows = await connection.execute(select(*_COLUMNS).where(User.id.in_(ids)))
+    rows = await connection.execute(select(*_COLUMNS).where(key_in(connection, User.id, ids)))
     found = {row.id: UserRecord(*row) for row in rows}
     return [found.get(user_id) for user_id in ids]
 
