@@ -3,8 +3,9 @@
 The floor answers an operation with the statements the GraphQL server issues for it (the same
 levels, batched the same way, including what the per-request loader cache spares), run with
 asyncpg and shaped into the same `data`, so that the ratio of the two servers measures the
-layers above the SQL and nothing else. Adding an operation (the dashboard's bills, contracts)
-is one more `Operation` in `OPERATIONS`: a document, a case builder and a floor function.
+layers above the SQL and nothing else. Adding an operation is one more `Operation` in
+`OPERATIONS`: a document, a case builder and a floor function; what several floors shape alike
+lives in `bench.portal_sql`.
 """
 
 from __future__ import annotations
@@ -13,27 +14,39 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bench.portal_sql import (
+    ADJUSTMENTS_OF_BILLS,
+    BALANCES_OF_GROUPS,
+    BILLS_BY_ID,
+    BILLS_OF_PERIODS,
     DEPENDENTS_OF,
     DIVISIONS_BY_ID,
     DIVISIONS_OF_GROUPS,
     GROUP_BY_NUMBER,
     GROUPS_IN_SCOPE,
     MEMBERS_BY_ID,
-    RELATIONSHIP_COUNT,
-    RELATIONSHIP_PAGE,
+    PAYMENTS_PAGE,
     SEARCH_PAGE,
     SEX,
     Json,
     Row,
     Sql,
     address,
+    bill_status,
     by_column,
+    current_bill,
+    current_contracts,
     current_coverages,
     cursor,
+    first_subscribers,
+    full_coverage,
     global_id,
     like_prefix,
+    line_page,
     load_plans,
-    member_key,
+    member_names,
+    money,
+    node_key,
+    payment_fields,
     plan_of,
     rows_by,
     short_coverage,
@@ -157,7 +170,7 @@ async def _member_detail_cases(sql: Sql, _groups: frozenset[int] | None) -> list
 
 
 async def _member_detail_floor(sql: Sql, variables: Json) -> Json:
-    key = member_key(variables["id"])
+    key = node_key(variables["id"], "Member")
     [member] = (await sql.fetch(MEMBERS_BY_ID, [key])) if key else [None]
     if member is None:
         return {"node": None}
@@ -192,7 +205,7 @@ async def _member_detail_floor(sql: Sql, variables: Json) -> Json:
         "email": member["email"],
         "address": address(member),
         "division": division and {"code": division["code"], "name": division["name"]},
-        "coverage": _full_coverage(coverage, plans),
+        "coverage": full_coverage(coverage, plans),
         "dependents": [
             {
                 "id": global_id("Member", person["id"]),
@@ -207,21 +220,6 @@ async def _member_detail_floor(sql: Sql, variables: Json) -> Json:
         ],
     }
     return {"node": node}
-
-
-def _full_coverage(coverage: tuple[Row, str] | None, plans: dict[int, Row]) -> Json | None:
-    if coverage is None:
-        return None
-    span, status = coverage
-    return {
-        "status": status,
-        "tier": span["tier"],
-        "effectiveDate": span["effective_date"],
-        "terminationDate": span["termination_date"],
-        "isCobra": span["is_cobra"],
-        "isMedicare": span["is_medicare"],
-        "plan": plan_of(plans, span, ("code", "name", "kind", "metal_level")),
-    }
 
 
 # --- members-dashboard: a group's first 100 subscribers with plan and dependents -------------
@@ -247,7 +245,7 @@ query MembersDashboard($group: String!) {
 }"""
 
 
-async def _dashboard_cases(sql: Sql, _groups: frozenset[int] | None) -> list[Case]:
+async def _members_dashboard_cases(sql: Sql, _groups: frozenset[int] | None) -> list[Case]:
     rows = await sql.fetch(
         "SELECT g.group_number FROM groups g WHERE (SELECT count(*) FROM members m"
         " WHERE m.group_id = g.id AND m.relationship = 'SUBSCRIBER') >= 100"
@@ -256,48 +254,11 @@ async def _dashboard_cases(sql: Sql, _groups: frozenset[int] | None) -> list[Cas
     return [Case({"group": row["group_number"]}) for row in rows]
 
 
-async def _dashboard_floor(sql: Sql, variables: Json) -> Json:
+async def _members_dashboard_floor(sql: Sql, variables: Json) -> Json:
     [group] = await sql.fetch(GROUP_BY_NUMBER, variables["group"].strip().upper()) or [None]
     if group is None:
         return {"group": None}
-    today = today_utc()
-    total = await sql.fetchval(RELATIONSHIP_COUNT, group["id"], "SUBSCRIBER")
-    subscribers = (await sql.fetch(RELATIONSHIP_PAGE, group["id"], "SUBSCRIBER", 101))[:100]
-    ids = [row["id"] for row in subscribers]
-    # Level by level, as the loaders batch: the subscribers' coverages and dependents; their
-    # plans and the dependents' coverages; the dependents' plans not loaded already.
-    coverage = await current_coverages(sql, ids, today)
-    families = await rows_by(sql, DEPENDENTS_OF, ids, "subscriber_id")
-    plans: dict[int, Row] = {}
-    await load_plans(sql, (c[0]["plan_id"] for c in coverage.values() if c), plans)
-    dependent_ids = [d["id"] for family in families.values() for d in family]
-    family_coverage = await current_coverages(sql, dependent_ids, today)
-    await load_plans(sql, (c[0]["plan_id"] for c in family_coverage.values() if c), plans)
-    edges = [
-        {
-            "node": {
-                "id": global_id("Member", row["id"]),
-                "memberNumber": row["member_number"],
-                "firstName": row["first_name"],
-                "lastName": row["last_name"],
-                "birthDate": row["birth_date"],
-                "coverage": short_coverage(coverage[row["id"]], plans, ("code", "name")),
-                "dependents": [
-                    {
-                        "id": global_id("Member", person["id"]),
-                        "firstName": person["first_name"],
-                        "lastName": person["last_name"],
-                        "relationship": person["relationship"],
-                        "birthDate": person["birth_date"],
-                        "coverage": short_coverage(family_coverage[person["id"]], plans, ("code",)),
-                    }
-                    for person in families.get(row["id"], [])
-                ],
-            }
-        }
-        for row in subscribers
-    ]
-    members = {"totalCount": total, "edges": edges}
+    members = await first_subscribers(sql, group["id"], today_utc(), {}, birth_dates=True)
     return {"group": {"legalName": group["legal_name"], "members": members}}
 
 
@@ -339,8 +300,166 @@ async def _broker_book_floor(sql: Sql, variables: Json) -> Json:
     return {"groups": groups}
 
 
-# The membership representative reads every group, personal data included.
+# --- dashboard: the portal's whole dashboard of one group --------------------------------------
+
+# No `downloadUrl`: signed with the time and a secret, it cannot be answered byte for byte.
+DASHBOARD = """
+query Dashboard($group: String!) {
+  group(groupNumber: $group) {
+    legalName
+    balanceDue { amount currency }
+    members(first: 100, filter: {relationship: SUBSCRIBER}) {
+      totalCount
+      edges {
+        node {
+          id memberNumber firstName lastName
+          coverage { status tier plan { code name } }
+          dependents { id firstName lastName relationship coverage { status tier plan { code } } }
+        }
+      }
+    }
+    currentBill {
+      id billNumber period dueDate amount { amount currency } balance { amount currency } status
+      lines(first: 100) {
+        totalCount
+        edges { node { tier amount { amount currency } plan { code } } }
+      }
+    }
+    payments(first: 12) { edges { node { id amount { amount currency } status method } } }
+    contracts {
+      id contractNumber planYear startDate endDate isCurrent
+      plans { code name }
+      documents { id kind title contentType sizeBytes }
+    }
+  }
+}"""
+
+
+async def _dashboard_cases(sql: Sql, _groups: frozenset[int] | None) -> list[Case]:
+    # The first four groups of at least 100 subscribers that have this month's bill.
+    rows = await sql.fetch(
+        "SELECT g.group_number FROM groups g WHERE (SELECT count(*) FROM members m"
+        " WHERE m.group_id = g.id AND m.relationship = 'SUBSCRIBER') >= 100"
+        " AND EXISTS (SELECT 1 FROM bills b WHERE b.group_id = g.id AND b.period = $1)"
+        " ORDER BY g.group_number LIMIT 4",
+        today_utc().replace(day=1),
+    )
+    return [Case({"group": row["group_number"]}) for row in rows]
+
+
+async def _dashboard_floor(sql: Sql, variables: Json) -> Json:
+    [group] = await sql.fetch(GROUP_BY_NUMBER, variables["group"].strip().upper()) or [None]
+    if group is None:
+        return {"group": None}
+    today = today_utc()
+    key = group["id"]
+    # The group's fields, each a batch of its own: the balance, the members (and the levels
+    # below them), this month's bill (its lines and their count, then their plans not loaded
+    # for the members), the payments, the contracts (then their plans and their documents).
+    [balance] = await sql.fetch(BALANCES_OF_GROUPS, [key]) or [None]
+    plans: dict[int, Row] = {}
+    members = await first_subscribers(sql, key, today, plans, birth_dates=False)
+    [bill] = await sql.fetch(BILLS_OF_PERIODS, [key], [today.replace(day=1)]) or [None]
+    payments = (await sql.fetch(PAYMENTS_PAGE, key, 13))[:12]
+    contracts = await current_contracts(sql, key, today)
+    return {
+        "group": {
+            "legalName": group["legal_name"],
+            "balanceDue": money(balance["balance"] if balance else 0),
+            "members": members,
+            "currentBill": bill and await current_bill(sql, bill, today, plans),
+            "payments": {"edges": [{"node": payment_fields(row)} for row in payments]},
+            "contracts": contracts,
+        }
+    }
+
+
+# --- bill-detail: node(id) of a bill with its first 100 lines and its adjustments -------------
+
+BILL_DETAIL = """
+query BillDetail($id: ID!) {
+  node(id: $id) {
+    ... on Bill {
+      id billNumber period issueDate dueDate
+      amount { amount currency } amountPaid { amount currency } balance { amount currency }
+      status
+      lines(first: 100) {
+        totalCount
+        edges {
+          cursor
+          node {
+            id tier amount { amount } plan { code name } subscriber { id firstName lastName }
+          }
+        }
+        pageInfo { hasNextPage endCursor }
+      }
+      adjustments { reason amount { amount } }
+    }
+  }
+}"""
+
+
+async def _bill_detail_cases(sql: Sql, _groups: frozenset[int] | None) -> list[Case]:
+    # One bill of at least 50 lines from each of twenty groups, those with adjustments first.
+    rows = await sql.fetch(
+        "SELECT id FROM (SELECT DISTINCT ON (b.group_id) b.id, b.group_id,"
+        " EXISTS (SELECT 1 FROM bill_adjustments a WHERE a.bill_id = b.id) AS adjusted"
+        " FROM bills b WHERE (SELECT count(*) FROM bill_lines l WHERE l.bill_id = b.id) >= 50"
+        " ORDER BY b.group_id, 3 DESC, md5(b.id::text)) AS one"
+        " ORDER BY md5(group_id::text) LIMIT 20"
+    )
+    return [Case({"id": global_id("Bill", row["id"])}) for row in rows]
+
+
+async def _bill_detail_floor(sql: Sql, variables: Json) -> Json:
+    key = node_key(variables["id"], "Bill")
+    [bill] = (await sql.fetch(BILLS_BY_ID, [key])) if key else [None]
+    if bill is None:
+        return {"node": None}
+    # The levels: the bill; its lines (and their count) and its adjustments; the lines' plans
+    # and subscribers.
+    lines, page_info, total = await line_page(sql, bill["id"], 100)
+    adjustments = await sql.fetch(ADJUSTMENTS_OF_BILLS, [bill["id"]])
+    plans: dict[int, Row] = {}
+    await load_plans(sql, (line["plan_id"] for line in lines), plans)
+    subscriber_ids = list(dict.fromkeys(line["subscriber_id"] for line in lines))
+    people = await rows_by(sql, MEMBERS_BY_ID, subscriber_ids, "id")
+    edges = [
+        {
+            "cursor": cursor(line),
+            "node": {
+                "id": global_id("BillLine", line["id"]),
+                "tier": line["tier"],
+                "amount": {"amount": line["amount_cents"]},
+                "plan": plan_of(plans, line, ("code", "name")),
+                "subscriber": member_names(people.get(line["subscriber_id"])),
+            },
+        }
+        for line in lines
+    ]
+    node = {
+        "id": global_id("Bill", bill["id"]),
+        "billNumber": bill["bill_number"],
+        "period": bill["period"],
+        "issueDate": bill["issue_date"],
+        "dueDate": bill["due_date"],
+        "amount": money(bill["amount_cents"]),
+        "amountPaid": money(bill["paid_cents"]),
+        "balance": money(bill["amount_cents"] - bill["paid_cents"]),
+        "status": bill_status(bill, today_utc()),
+        "lines": {"totalCount": total, "edges": edges, "pageInfo": page_info},
+        "adjustments": [
+            {"reason": row["reason"], "amount": {"amount": row["amount_cents"]}}
+            for row in adjustments
+        ],
+    }
+    return {"node": node}
+
+
+# The membership representative reads every group, personal data included; the account
+# representative every group's members, bills, contracts and documents, but no personal data.
 REPRESENTATIVE = "rep@carrier.example"
+ACCOUNTS = "accounts@carrier.example"
 OPERATIONS = {
     operation.name: operation
     for operation in (
@@ -362,8 +481,8 @@ OPERATIONS = {
             "members-dashboard",
             REPRESENTATIVE,
             MEMBERS_DASHBOARD,
-            _dashboard_cases,
-            _dashboard_floor,
+            _members_dashboard_cases,
+            _members_dashboard_floor,
         ),
         Operation(
             "broker-book",
@@ -372,5 +491,7 @@ OPERATIONS = {
             _broker_book_cases,
             _broker_book_floor,
         ),
+        Operation("dashboard", ACCOUNTS, DASHBOARD, _dashboard_cases, _dashboard_floor),
+        Operation("bill-detail", ACCOUNTS, BILL_DETAIL, _bill_detail_cases, _bill_detail_floor),
     )
 }

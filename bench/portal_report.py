@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from bench.portal_prepare import Prepared
 
-# The issue's targets (issues show 4, "Batching and speed"), at the highest concurrency.
-TARGET_RATIOS = {"members-dashboard": 0.12, "member-search": 0.2}
+# The issue's targets (issues show 4, "Batching and speed"), at the highest concurrency. The
+# dashboard's is judged on `dashboard`, the issue's whole dashboard (members, bill and lines,
+# payments, contracts and documents), no longer on its members part alone.
+TARGET_RATIOS = {"dashboard": 0.12, "member-search": 0.2}
 TARGET_RSS_MIB = 200
 
 
