@@ -20,7 +20,7 @@ whole test suite runs through this executor; `tests/test_execution.py` compares 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, cast
 
 from graphql import (
@@ -31,8 +31,8 @@ from graphql import (
     GraphQLOutputType,
     is_leaf_type,
 )
-from graphql.execution.collect_fields import GroupedFieldSet
-from graphql.pyutils import Path, Undefined
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
@@ -119,7 +119,35 @@ def shortcut_of(field_def: GraphQLField) -> Shortcut | None:
     return found[1]
 
 
+# A field of a selection set: its response name, its field nodes, its shortcut if it has one.
+PlannedField = tuple[str, FieldDetailsList, Shortcut | None]
+
+
 class ShortcutExecutor(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor; `execute_fields` is its own, with the shortcut in the loop.
+
+    graphql-core collects a selection set's fields once per request and type and hands the same
+    `grouped_field_set` for every object of a list, so the shortcuts are looked up once per
+    selection set too (`_plans`), not once per field and object.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plans: dict[int, tuple[GroupedFieldSet, list[PlannedField]]] = {}
+
+    def _plan(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> list[PlannedField]:
+        found = self._plans.get(id(grouped_field_set))
+        if found is not None and found[0] is grouped_field_set:
+            return found[1]
+        plan = []
+        for name, field_details_list in grouped_field_set.items():
+            field_def = self.schema.get_field(parent_type, field_details_list[0].node.name.value)
+            plan.append((name, field_details_list, shortcut_of(field_def) if field_def else None))
+        self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
+        return plan
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,
@@ -133,42 +161,44 @@ class ShortcutExecutor(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        answered: dict[str, Any] = {}
-        rest: GroupedFieldSet = {}
-        for response_name, field_details_list in grouped_field_set.items():
-            field_def = self.schema.get_field(parent_type, field_details_list[0].node.name.value)
-            shortcut = shortcut_of(field_def) if field_def else None
-            value = SLOW if shortcut is None else shortcut(source_value, self.context_value)
-            if value is SLOW:
-                rest[response_name] = field_details_list
-            else:
-                answered[response_name] = value
-        if not rest:
-            return answered
-        results = super().execute_fields(parent_type, source_value, path, rest, position_context)
-        if not answered:
+        # From here on graphql-core's own `execute_fields`, but for the first three lines of
+        # the loop.
+        context = self.context_value
+        is_awaitable = self.is_awaitable
+        results: dict[str, Any] = {}
+        awaitable_fields: list[str] = []
+        try:
+            for name, field_details_list, shortcut in self._plan(parent_type, grouped_field_set):
+                if shortcut is not None:
+                    value = shortcut(source_value, context)
+                    if value is not SLOW:
+                        results[name] = value
+                        continue
+                result = self.execute_field(
+                    parent_type,
+                    source_value,
+                    field_details_list,
+                    Path(path, name, parent_type.name),
+                    position_context,
+                )
+                if result is not Undefined:
+                    results[name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
             return results
-        if isinstance(results, dict):
-            return _merged(grouped_field_set, answered, results)
-        return self._merged_later(grouped_field_set, answered, results)
 
-    async def _merged_later(
-        self,
-        grouped_field_set: GroupedFieldSet,
-        answered: dict[str, Any],
-        results: Awaitable[dict[str, Any]],
-    ) -> dict[str, Any]:
-        return _merged(grouped_field_set, answered, await results)
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                field = awaitable_fields[0]
+                results[field] = await results[field]
+            else:
+                awaited = await gather_with_cancel(*(results[f] for f in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
 
-
-def _merged(
-    grouped_field_set: GroupedFieldSet, answered: dict[str, Any], results: dict[str, Any]
-) -> dict[str, Any]:
-    """Both parts' answers, in the order of the query (which the response keeps)."""
-    merged = {}
-    for name in grouped_field_set:
-        if name in answered:
-            merged[name] = answered[name]
-        elif name in results:  # a field graphql-core left out (an unknown one) stays out
-            merged[name] = results[name]
-    return merged
+        return get_results()
