@@ -20,7 +20,7 @@ whole test suite runs through this executor; `tests/test_execution.py` compares 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from graphql import (
@@ -29,11 +29,13 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfo,
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
 from schema.permissions import RequiresOnLeaf
@@ -108,19 +110,55 @@ def _shortcut(field_def: GraphQLField) -> Shortcut | None:
     return shortcut
 
 
+# A non-leaf field (or a leaf field whose resolver takes `info`) resolved without Strawberry's
+# wrapper: its value from (source, resolve info), completed by graphql-core as always.
+Direct = Callable[[Any, GraphQLResolveInfo[Any]], Any]
+
+
+def _direct(field_def: GraphQLField) -> Direct | None:
+    """A field Strawberry would only call: an attribute, or a resolver of `self` (and `info`)
+    with no arguments and no extensions. Its value may be awaitable; graphql-core completes it."""
+    definition = field_def.extensions.get("strawberry-definition")
+    if not isinstance(definition, StrawberryField) or definition.extensions:
+        return None
+    resolver = definition.base_resolver
+    if resolver is None:
+        name = definition.python_name
+
+        def attribute(source: Any, _info: GraphQLResolveInfo[Any]) -> Any:
+            return getattr(source, name)
+
+        return attribute
+    if (
+        resolver.arguments
+        or resolver.root_parameter is not None
+        or resolver.parent_parameter is not None
+        or resolver.self_parameter is None
+    ):
+        return None
+    function = cast(Callable[..., Any], resolver.wrapped_func)
+    if resolver.info_parameter is None:
+        return lambda source, _info: function(source)
+    return lambda source, info: function(source, Info(_raw_info=info, _field=definition))
+
+
 # Per field definition, built on first use; the definition is kept so that its id stays its own.
-_SHORTCUTS: dict[int, tuple[GraphQLField, Shortcut | None]] = {}
+_SHORTCUTS: dict[int, tuple[GraphQLField, Shortcut | None, Direct | None]] = {}
 
 
 def shortcut_of(field_def: GraphQLField) -> Shortcut | None:
+    return _planned(field_def)[1]
+
+
+def _planned(field_def: GraphQLField) -> tuple[GraphQLField, Shortcut | None, Direct | None]:
     found = _SHORTCUTS.get(id(field_def))
     if found is None or found[0] is not field_def:
-        found = _SHORTCUTS[id(field_def)] = (field_def, _shortcut(field_def))
-    return found[1]
+        found = _SHORTCUTS[id(field_def)] = (field_def, _shortcut(field_def), _direct(field_def))
+    return found
 
 
-# A field of a selection set: its response name, its field nodes, its shortcut if it has one.
-PlannedField = tuple[str, FieldDetailsList, Shortcut | None]
+# A field of a selection set: its response name, its field nodes, its definition and ways in.
+PlannedField = tuple[str, FieldDetailsList, GraphQLField | None, Shortcut | None, Direct | None]
 
 
 class ShortcutExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -141,10 +179,13 @@ class ShortcutExecutor(StrawberryGraphQLCoreExecutionContext):
         found = self._plans.get(id(grouped_field_set))
         if found is not None and found[0] is grouped_field_set:
             return found[1]
-        plan = []
+        plan: list[PlannedField] = []
         for name, field_details_list in grouped_field_set.items():
             field_def = self.schema.get_field(parent_type, field_details_list[0].node.name.value)
-            plan.append((name, field_details_list, shortcut_of(field_def) if field_def else None))
+            if field_def is None:
+                plan.append((name, field_details_list, None, None, None))
+            else:
+                plan.append((name, field_details_list, *_planned(field_def)))
         self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
         return plan
 
@@ -168,19 +209,29 @@ class ShortcutExecutor(StrawberryGraphQLCoreExecutionContext):
         results: dict[str, Any] = {}
         awaitable_fields: list[str] = []
         try:
-            for name, field_details_list, shortcut in self._plan(parent_type, grouped_field_set):
+            for name, details, field_def, shortcut, direct in self._plan(
+                parent_type, grouped_field_set
+            ):
                 if shortcut is not None:
                     value = shortcut(source_value, context)
                     if value is not SLOW:
                         results[name] = value
                         continue
-                result = self.execute_field(
-                    parent_type,
-                    source_value,
-                    field_details_list,
-                    Path(path, name, parent_type.name),
-                    position_context,
-                )
+                field_path = Path(path, name, parent_type.name)
+                if direct is None or field_def is None:
+                    result = self.execute_field(
+                        parent_type, source_value, details, field_path, position_context
+                    )
+                else:
+                    result = self._execute_direct(
+                        parent_type,
+                        source_value,
+                        details,
+                        field_path,
+                        position_context,
+                        field_def,
+                        direct,
+                    )
                 if result is not Undefined:
                     results[name] = result
                     if is_awaitable(result):
@@ -202,3 +253,47 @@ class ShortcutExecutor(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+    def _execute_direct(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+        field_def: GraphQLField,
+        direct: Direct,
+    ) -> Any:
+        """graphql-core's `execute_field` for a field without arguments, with `direct` in place
+        of Strawberry's resolver wrapper: the same completion and the same error handling."""
+        return_type = field_def.type
+        nodes = [details.node for details in field_details_list]
+        info = self.build_resolve_info(field_def, nodes, parent_type, path)
+        try:
+            result = direct(source, info)
+            if self.is_awaitable(result):
+                return self.complete_awaitable_value(
+                    return_type, field_details_list, info, path, result, position_context
+                )
+            completed = self.complete_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+            if self.is_awaitable(completed):
+                return self._await_completed(completed, return_type, field_details_list, path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        return completed
+
+    async def _await_completed(
+        self,
+        completed: Awaitable[Any],
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
