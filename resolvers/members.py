@@ -18,7 +18,6 @@ from data.groups import DivisionRecord
 from data.members import CoverageRecord, MemberFilter, MemberRecord
 from data.models.plans import CoverageTier
 from data.pagination import Page
-from data.plans import PlanRecord
 from resolvers import groups
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, NotAllowed, Refused
@@ -121,7 +120,8 @@ async def member(context: Context, member_id: int) -> MemberRecord | None:
 
 async def include(context: Context, people: Sequence[MemberRecord], includes: Includes) -> None:
     """Load, level by level and each level in one batch for all of `people`, what `includes`
-    names; afterwards `coverage_now`, `dependents_now` and `plan_now` answer without waiting.
+    names; afterwards `coverage_now`, `dependents_now`, `division_now` and `plans.plan_now`
+    answer without waiting.
 
     The statements are the ones the fields would have batched themselves, so the count per
     request stays the same; what goes is an awaitable per field and per object.
@@ -202,11 +202,6 @@ def current_coverage(spans: Sequence[CoverageRecord], context: Context) -> Cover
     if future:
         return CoverageView.of(future[-1], CoverageStatus.FUTURE)
     return CoverageView.of(spans[0], CoverageStatus.TERMINATED) if spans else None
-
-
-def plan_now(context: Context, plan_id: int) -> PlanRecord | Awaitable[PlanRecord | None] | None:
-    found = context.loaders.plan_by_id.cached(plan_id)
-    return context.loaders.plan_by_id.load(plan_id) if found is MISSING else found
 
 
 def division_now(

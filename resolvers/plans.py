@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from data import plans
 from data.plans import BenefitsRecord, PlanRecord, RateRecord
 from resolvers.context import Context
+from resolvers.loaders import MISSING
 
 
 async def offered_plans(context: Context, region: str | None) -> list[PlanRecord]:
@@ -15,6 +18,12 @@ async def offered_plans(context: Context, region: str | None) -> list[PlanRecord
 async def plan(context: Context, plan_id: int) -> PlanRecord | None:
     """Any plan of the catalogue: it is public."""
     return await context.loaders.plan_by_id.load(plan_id)
+
+
+def plan_now(context: Context, plan_id: int) -> PlanRecord | Awaitable[PlanRecord | None] | None:
+    """`plan`, answered at once when already loaded (a page's plans are, see `members.include`)."""
+    found = context.loaders.plan_by_id.cached(plan_id)
+    return context.loaders.plan_by_id.load(plan_id) if found is MISSING else found
 
 
 async def plan_benefits(context: Context, plan_id: int, plan_year: int) -> BenefitsRecord | None:

@@ -24,10 +24,19 @@ from data.groups import GroupRecord
 from data.models import billing as model
 from data.models.groups import BillingDelivery
 from data.models.plans import CoverageTier
-from resolvers import billing, members
+from data.plans import PlanRecord
+from resolvers import billing, members, plans
 from resolvers.billing import BillStatus
 from resolvers.errors import Refused
-from schema.common import Info, Money, global_id, parse_global_id, selects, served_as
+from schema.common import (
+    Info,
+    MaybeAwaitable,
+    Money,
+    global_id,
+    parse_global_id,
+    selects,
+    served_as,
+)
 from schema.errors import UserError, user_errors
 from schema.permissions import guarded
 from schema.plans import Plan
@@ -73,10 +82,9 @@ class BillLine(Node):
     async def subscriber(self: BillLineRecord, info: Info) -> LazyMember | None:
         return await _member(info, self.subscriber_id)
 
-    @strawberry.field
-    async def plan(self: BillLineRecord, info: Info) -> Plan | None:
-        found = await info.context.loaders.plan_by_id.load(self.plan_id)
-        return served_as([found], Plan)[0] if found else None
+    @strawberry.field(graphql_type=Plan | None)
+    def plan(self: BillLineRecord, info: Info) -> MaybeAwaitable[PlanRecord | None]:
+        return plans.plan_now(info.context, self.plan_id)
 
 
 @strawberry.type

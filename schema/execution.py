@@ -12,10 +12,15 @@ answered directly:
   access map that the guard makes;
 - a synchronous resolver of `self` alone (an object's global ID).
 
-Anything else, and anything unusual on the way (a refusal, a null in a non-null field, a value
-that does not coerce), takes graphql-core's own path, which then raises or completes exactly as
-it always does: the shortcut only ever answers what the full path would have answered. The
-whole test suite runs through this executor; `tests/test_execution.py` compares the two paths.
+Anything unusual on the way (a refusal, a null in a non-null field, a value that does not
+coerce) takes graphql-core's own path, which then raises or completes exactly as it always does:
+the shortcut only ever answers what the full path would have answered.
+
+Other fields without arguments or extensions (a member's coverage, a line's plan, an edge's
+node) are called directly with graphql-core's resolve info, skipping Strawberry's resolver
+wrapper (argument conversion, its own `Info`, the extension chain), and completed by
+graphql-core as always. The rest (arguments, permissions) goes through Strawberry untouched.
+The whole test suite runs through this executor; `tests/test_execution.py` compares the paths.
 """
 
 from __future__ import annotations
@@ -142,19 +147,21 @@ def _direct(field_def: GraphQLField) -> Direct | None:
     return lambda source, info: function(source, Info(_raw_info=info, _field=definition))
 
 
-# Per field definition, built on first use; the definition is kept so that its id stays its own.
-_SHORTCUTS: dict[int, tuple[GraphQLField, Shortcut | None, Direct | None]] = {}
-
-
 def shortcut_of(field_def: GraphQLField) -> Shortcut | None:
-    return _planned(field_def)[1]
+    return _planned(field_def)[0]
 
 
-def _planned(field_def: GraphQLField) -> tuple[GraphQLField, Shortcut | None, Direct | None]:
-    found = _SHORTCUTS.get(id(field_def))
-    if found is None or found[0] is not field_def:
-        found = _SHORTCUTS[id(field_def)] = (field_def, _shortcut(field_def), _direct(field_def))
+def _planned(field_def: GraphQLField) -> tuple[Shortcut | None, Direct | None]:
+    """A field definition's ways in, worked out on first use and kept on the definition (it
+    lives as long as its schema)."""
+    found: tuple[Shortcut | None, Direct | None] | None = getattr(field_def, _PLANNED, None)
+    if found is None:
+        found = (_shortcut(field_def), _direct(field_def))
+        setattr(field_def, _PLANNED, found)
     return found
+
+
+_PLANNED = "_groupgate_planned"
 
 
 # A field of a selection set: its response name, its field nodes, its definition and ways in.
@@ -185,7 +192,7 @@ class ShortcutExecutor(StrawberryGraphQLCoreExecutionContext):
             if field_def is None:
                 plan.append((name, field_details_list, None, None, None))
             else:
-                plan.append((name, field_details_list, *_planned(field_def)))
+                plan.append((name, field_details_list, field_def, *_planned(field_def)))
         self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
         return plan
 

@@ -13,7 +13,7 @@ from data.members import MemberFilter, MemberRecord
 from data.models import members as model
 from data.models.plans import CoverageTier
 from data.plans import PlanRecord
-from resolvers import members
+from resolvers import members, plans
 from resolvers.members import CoverageStatus, CoverageView
 from schema.common import (
     Info,
@@ -58,7 +58,7 @@ class Coverage:
 
     @strawberry.field(graphql_type=Plan | None)
     def plan(self: CoverageView, info: Info) -> MaybeAwaitable[PlanRecord | None]:
-        return members.plan_now(info.context, self.plan_id)
+        return plans.plan_now(info.context, self.plan_id)
 
 
 @strawberry.type(description="A subscriber (an employee) or one of its covered dependents.")
