@@ -22,6 +22,7 @@ from schema.billing import BillingMutation
 from schema.brokers import BrokersMutation, BrokersQuery
 from schema.errors import ClassifiedErrors
 from schema.groups import GroupsQuery
+from schema.id_cards import IdCardsMutation
 from schema.member_changes import MemberChangesMutation
 from schema.nodes import NODE_TYPES, NodesQuery
 from schema.plans import PlansQuery
@@ -29,7 +30,8 @@ from schema.users import UsersMutation, UsersQuery
 
 Query = merge_types("Query", (UsersQuery, GroupsQuery, NodesQuery, BrokersQuery, PlansQuery))
 Mutation = merge_types(
-    "Mutation", (UsersMutation, BrokersMutation, MemberChangesMutation, BillingMutation)
+    "Mutation",
+    (UsersMutation, BrokersMutation, MemberChangesMutation, BillingMutation, IdCardsMutation),
 )
 
 # Abuse limits: each refused with a clear error before any resolver (and so any SQL) runs.
