@@ -194,6 +194,38 @@ def _same(value: Any) -> Any:
     return value
 
 
+def _address_parts(address: AddressChange) -> list[tuple[str, Any, Callable[[Any], Any]]]:
+    return [
+        ("address_line1", address.line1, _line),
+        ("address_line2", address.line2 or "", _optional(_line)),
+        ("city", address.city, _name),
+        ("state", address.state, _state),
+        ("postal_code", address.postal_code, _postal_code),
+    ]
+
+
+def valid_address(address: AddressChange, field: str) -> AddressChange:
+    """The address normalised exactly as `memberUpdate` stores one, for any use case taking an
+    address; Refused naming each part at fault under `field` (as `mailTo.postalCode`)."""
+    normalised: dict[str, Any] = {}
+    errors = []
+    for column, value, normalise in _address_parts(address):
+        try:
+            normalised[column] = normalise(value)
+        except _Bad as bad:
+            part = _INPUT_FIELD[column].removeprefix("address.")
+            errors.append(FieldError(f"{field}.{part}", str(bad), bad.code))
+    if errors:
+        raise Refused(*errors)
+    return AddressChange(
+        line1=normalised["address_line1"],
+        line2=normalised["address_line2"],
+        city=normalised["city"],
+        state=normalised["state"],
+        postal_code=normalised["postal_code"],
+    )
+
+
 def _wanted(change: MemberChange, today: date) -> dict[str, Any]:
     """The columns to set, normalised; Refused naming every field at fault."""
     asked: list[tuple[str, Any, Callable[[Any], Any]]] = [
@@ -207,14 +239,7 @@ def _wanted(change: MemberChange, today: date) -> dict[str, Any]:
         ("is_disabled", change.is_disabled, _same),
     ]
     if change.address is not None:
-        address = change.address
-        asked += [
-            ("address_line1", address.line1, _line),
-            ("address_line2", address.line2 or "", _optional(_line)),
-            ("city", address.city, _name),
-            ("state", address.state, _state),
-            ("postal_code", address.postal_code, _postal_code),
-        ]
+        asked += _address_parts(change.address)
     wanted: dict[str, Any] = {}
     errors = []
     for column, value, normalise in asked:

@@ -18,8 +18,10 @@ from schema.permissions import guarded
 from schema.relay import Node
 
 if TYPE_CHECKING:
+    from data.models.enrollment import IdCardRequestStatus
     from schema.audit import AuditEventPage
     from schema.brokers import BrokerOfRecord
+    from schema.id_cards import IdCardRequestConnection
     from schema.members import MemberConnection, MemberFilterInput
     from schema.users import GroupUser
 
@@ -118,6 +120,23 @@ class Group(Node, GroupBilling, GroupContracts):
         from schema.brokers import brokers_of_record
 
         return await brokers_of_record(info.context, self.id)
+
+    @strawberry.field(
+        description="ID card requests, newest first. Needs MEMBERS_READ (over a division: its "
+        "members' requests only)."
+    )
+    async def id_card_requests(
+        self: GroupRecord,
+        info: Info,
+        status: Annotated[IdCardRequestStatus, strawberry.lazy("schema.id_cards")] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Annotated[IdCardRequestConnection, strawberry.lazy("schema.id_cards")] | None:
+        from schema.id_cards import id_card_requests_connection
+
+        return await id_card_requests_connection(
+            info, self.id, status=status, first=first, after=after
+        )
 
     @strawberry.field(
         description="Changes made in this group, newest first. Needs AUDIT_READ.",

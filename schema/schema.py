@@ -23,6 +23,7 @@ from schema.brokers import BrokersMutation, BrokersQuery
 from schema.errors import ClassifiedErrors
 from schema.execution import ShortcutExecutor
 from schema.groups import GroupsQuery
+from schema.id_cards import IdCardsMutation
 from schema.member_changes import MemberChangesMutation
 from schema.nodes import NODE_TYPES, NodesQuery
 from schema.plans import PlansQuery
@@ -30,7 +31,8 @@ from schema.users import UsersMutation, UsersQuery
 
 Query = merge_types("Query", (UsersQuery, GroupsQuery, NodesQuery, BrokersQuery, PlansQuery))
 Mutation = merge_types(
-    "Mutation", (UsersMutation, BrokersMutation, MemberChangesMutation, BillingMutation)
+    "Mutation",
+    (UsersMutation, BrokersMutation, MemberChangesMutation, BillingMutation, IdCardsMutation),
 )
 
 # Abuse limits: each refused with a clear error before any resolver (and so any SQL) runs.
