@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from data.keys import key_in
+from data.keys import Keyed
 from data.models.audit import AuditEvent
 
 
@@ -87,7 +87,10 @@ async def events_of_group(
     return [AuditRecord(*row) for row in await connection.execute(statement)]
 
 
+_EVENTS_BY_ID = Keyed(lambda keys: select(*_COLUMNS).where(keys(AuditEvent.id)))
+
+
 async def events_by_id(connection: AsyncConnection, ids: Sequence[int]) -> list[AuditRecord | None]:
-    rows = await connection.execute(select(*_COLUMNS).where(key_in(connection, AuditEvent.id, ids)))
+    rows = await _EVENTS_BY_ID.execute(connection, ids)
     found = {row.id: AuditRecord(*row) for row in rows}
     return [found.get(event_id) for event_id in ids]

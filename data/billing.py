@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from data.keys import key_in
+from data.keys import Keyed, key_in
 from data.models.billing import (
     AutopayMandate,
     AutopayStatus,
@@ -202,16 +202,22 @@ async def bills_page(
     return page, [BillRecord(*row[:-width]) for row in page.rows]
 
 
+_BILLS_BY_ID = Keyed(lambda keys: select(*_BILL).where(keys(Bill.id)))
+
+
 async def bills_by_id(connection: AsyncConnection, ids: Sequence[int]) -> list[BillRecord | None]:
-    rows = await connection.execute(select(*_BILL).where(key_in(connection, Bill.id, ids)))
+    rows = await _BILLS_BY_ID.execute(connection, ids)
     found = {row.id: BillRecord(*row) for row in rows}
     return [found.get(bill_id) for bill_id in ids]
+
+
+_LINES_BY_ID = Keyed(lambda keys: select(*_LINE).where(keys(BillLine.id)))
 
 
 async def lines_by_id(
     connection: AsyncConnection, ids: Sequence[int]
 ) -> list[BillLineRecord | None]:
-    rows = await connection.execute(select(*_LINE).where(key_in(connection, BillLine.id, ids)))
+    rows = await _LINES_BY_ID.execute(connection, ids)
     found = {row.id: BillLineRecord(*row) for row in rows}
     return [found.get(line_id) for line_id in ids]
 
@@ -317,23 +323,33 @@ async def _line_pages(
     return pages
 
 
-async def _line_counts(connection: AsyncConnection, bill_ids: list[int]) -> dict[int, int]:
-    rows = await connection.execute(
+_LINE_COUNTS = Keyed(
+    lambda keys: (
         select(BillLine.bill_id, func.count())
-        .where(key_in(connection, BillLine.bill_id, bill_ids))
+        .where(keys(BillLine.bill_id))
         .group_by(BillLine.bill_id)
     )
+)
+
+
+async def _line_counts(connection: AsyncConnection, bill_ids: list[int]) -> dict[int, int]:
+    rows = await _LINE_COUNTS.execute(connection, bill_ids)
     return {bill_id: int(total) for bill_id, total in rows}
+
+
+_ADJUSTMENTS_OF_BILLS = Keyed(
+    lambda keys: (
+        select(*_ADJUSTMENT)
+        .where(keys(BillAdjustment.bill_id))
+        .order_by(BillAdjustment.created_at, BillAdjustment.id)
+    )
+)
 
 
 async def adjustments_of_bills(
     connection: AsyncConnection, bill_ids: Sequence[int]
 ) -> list[list[AdjustmentRecord]]:
-    rows = await connection.execute(
-        select(*_ADJUSTMENT)
-        .where(key_in(connection, BillAdjustment.bill_id, bill_ids))
-        .order_by(BillAdjustment.created_at, BillAdjustment.id)
-    )
+    rows = await _ADJUSTMENTS_OF_BILLS.execute(connection, bill_ids)
     found: dict[int, list[AdjustmentRecord]] = defaultdict(list)
     for row in rows:
         found[row.bill_id].append(AdjustmentRecord(*row))
@@ -350,10 +366,13 @@ async def payments_page(
     return page, [PaymentRecord(*row[:-width]) for row in page.rows]
 
 
+_PAYMENTS_BY_ID = Keyed(lambda keys: select(*_PAYMENT).where(keys(Payment.id)))
+
+
 async def payments_by_id(
     connection: AsyncConnection, ids: Sequence[int]
 ) -> list[PaymentRecord | None]:
-    rows = await connection.execute(select(*_PAYMENT).where(key_in(connection, Payment.id, ids)))
+    rows = await _PAYMENTS_BY_ID.execute(connection, ids)
     found = {row.id: PaymentRecord(*row) for row in rows}
     return [found.get(payment_id) for payment_id in ids]
 

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ColumnElement
 
-from data.keys import key_in
+from data.keys import Keyed, key_in
 from data.models.users import Agency, BrokerOfRecord
 
 
@@ -44,10 +44,13 @@ async def all_agencies(connection: AsyncConnection) -> list[AgencyRecord]:
     return [AgencyRecord(*row) for row in rows]
 
 
+_AGENCIES_BY_ID = Keyed(lambda keys: select(*_AGENCY).where(keys(Agency.id)))
+
+
 async def agencies_by_id(
     connection: AsyncConnection, ids: Sequence[int]
 ) -> list[AgencyRecord | None]:
-    rows = await connection.execute(select(*_AGENCY).where(key_in(connection, Agency.id, ids)))
+    rows = await _AGENCIES_BY_ID.execute(connection, ids)
     found = {row.id: AgencyRecord(*row) for row in rows}
     return [found.get(agency_id) for agency_id in ids]
 

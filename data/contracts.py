@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from data.database import Database
 from data.files import FileStore
-from data.keys import key_in
+from data.keys import Keyed
 from data.models.contracts import Contract, ContractPlan, Document, DocumentKind
 from data.models.plans import Plan
 from data.plans import PlanRecord
@@ -50,79 +50,99 @@ _PLAN = [getattr(Plan, name) for name in PlanRecord.__slots__]
 _NEWEST_DOCUMENT_FIRST = (Document.created_at.desc(), Document.id.desc())
 
 
+_CONTRACTS_OF_GROUPS = Keyed(
+    lambda keys: (
+        select(*_CONTRACT)
+        .where(keys(Contract.group_id))
+        .order_by(Contract.start_date.desc(), Contract.id.desc())
+    )
+)
+
+
 async def contracts_of_groups(
     connection: AsyncConnection, group_ids: Sequence[int]
 ) -> list[list[ContractRecord]]:
     """Each group's contracts, newest first."""
-    rows = await connection.execute(
-        select(*_CONTRACT)
-        .where(key_in(connection, Contract.group_id, group_ids))
-        .order_by(Contract.start_date.desc(), Contract.id.desc())
-    )
+    rows = await _CONTRACTS_OF_GROUPS.execute(connection, group_ids)
     found: dict[int, list[ContractRecord]] = defaultdict(list)
     for row in rows:
         found[row.group_id].append(ContractRecord(*row))
     return [found.get(group_id, []) for group_id in group_ids]
 
 
+_CONTRACTS_BY_ID = Keyed(lambda keys: select(*_CONTRACT).where(keys(Contract.id)))
+
+
 async def contracts_by_id(
     connection: AsyncConnection, ids: Sequence[int]
 ) -> list[ContractRecord | None]:
-    rows = await connection.execute(select(*_CONTRACT).where(key_in(connection, Contract.id, ids)))
+    rows = await _CONTRACTS_BY_ID.execute(connection, ids)
     found = {row.id: ContractRecord(*row) for row in rows}
     return [found.get(contract_id) for contract_id in ids]
+
+
+_PLANS_OF_CONTRACTS = Keyed(
+    lambda keys: (
+        select(ContractPlan.contract_id, *_PLAN)
+        .join(Plan, Plan.id == ContractPlan.plan_id)
+        .where(keys(ContractPlan.contract_id))
+        .order_by(Plan.code)
+    )
+)
 
 
 async def plans_of_contracts(
     connection: AsyncConnection, contract_ids: Sequence[int]
 ) -> list[list[PlanRecord]]:
     """Each contract's plans, by plan code: one join, so plans cost no level of their own."""
-    rows = await connection.execute(
-        select(ContractPlan.contract_id, *_PLAN)
-        .join(Plan, Plan.id == ContractPlan.plan_id)
-        .where(key_in(connection, ContractPlan.contract_id, contract_ids))
-        .order_by(Plan.code)
-    )
+    rows = await _PLANS_OF_CONTRACTS.execute(connection, contract_ids)
     found: dict[int, list[PlanRecord]] = defaultdict(list)
     for contract_id, *plan in rows:
         found[contract_id].append(PlanRecord(*plan))
     return [found.get(contract_id, []) for contract_id in contract_ids]
 
 
+_DOCUMENTS_OF_GROUPS = Keyed(
+    lambda keys: select(*_DOCUMENT).where(keys(Document.group_id)).order_by(*_NEWEST_DOCUMENT_FIRST)
+)
+
+
 async def documents_of_groups(
     connection: AsyncConnection, group_ids: Sequence[int]
 ) -> list[list[DocumentRecord]]:
     """Each group's documents (those of its contracts included), newest first."""
-    rows = await connection.execute(
-        select(*_DOCUMENT)
-        .where(key_in(connection, Document.group_id, group_ids))
-        .order_by(*_NEWEST_DOCUMENT_FIRST)
-    )
+    rows = await _DOCUMENTS_OF_GROUPS.execute(connection, group_ids)
     found: dict[int, list[DocumentRecord]] = defaultdict(list)
     for row in rows:
         found[row.group_id].append(DocumentRecord(*row))
     return [found.get(group_id, []) for group_id in group_ids]
 
 
+_DOCUMENTS_OF_CONTRACTS = Keyed(
+    lambda keys: (
+        select(*_DOCUMENT).where(keys(Document.contract_id)).order_by(*_NEWEST_DOCUMENT_FIRST)
+    )
+)
+
+
 async def documents_of_contracts(
     connection: AsyncConnection, contract_ids: Sequence[int]
 ) -> list[list[DocumentRecord]]:
     """Each contract's documents, newest first."""
-    rows = await connection.execute(
-        select(*_DOCUMENT)
-        .where(key_in(connection, Document.contract_id, contract_ids))
-        .order_by(*_NEWEST_DOCUMENT_FIRST)
-    )
+    rows = await _DOCUMENTS_OF_CONTRACTS.execute(connection, contract_ids)
     found: dict[int, list[DocumentRecord]] = defaultdict(list)
     for row in rows:
         found[row.contract_id].append(DocumentRecord(*row))
     return [found.get(contract_id, []) for contract_id in contract_ids]
 
 
+_DOCUMENTS_BY_ID = Keyed(lambda keys: select(*_DOCUMENT).where(keys(Document.id)))
+
+
 async def documents_by_id(
     connection: AsyncConnection, ids: Sequence[int]
 ) -> list[DocumentRecord | None]:
-    rows = await connection.execute(select(*_DOCUMENT).where(key_in(connection, Document.id, ids)))
+    rows = await _DOCUMENTS_BY_ID.execute(connection, ids)
     found = {row.id: DocumentRecord(*row) for row in rows}
     return [found.get(document_id) for document_id in ids]
 

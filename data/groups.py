@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from data.keys import key_in
+from data.keys import Keyed, key_in
 from data.models.groups import BillingDelivery, Division, Group, GroupStatus
 
 
@@ -43,18 +43,18 @@ _GROUP_COLUMNS = [getattr(Group, name) for name in GroupRecord.__slots__]
 _DIVISION_COLUMNS = [getattr(Division, name) for name in DivisionRecord.__slots__]
 
 
+_GROUPS_BY_ID = Keyed(lambda keys: select(*_GROUP_COLUMNS).where(keys(Group.id)))
+_GROUP_BY_NUMBER = select(*_GROUP_COLUMNS).where(Group.group_number == bindparam("number"))
+
+
 async def groups_by_id(connection: AsyncConnection, ids: Sequence[int]) -> list[GroupRecord | None]:
-    rows = await connection.execute(
-        select(*_GROUP_COLUMNS).where(key_in(connection, Group.id, ids))
-    )
+    rows = await _GROUPS_BY_ID.execute(connection, ids)
     found = {row.id: GroupRecord(*row) for row in rows}
     return [found.get(group_id) for group_id in ids]
 
 
 async def group_by_number(connection: AsyncConnection, number: str) -> GroupRecord | None:
-    row = (
-        await connection.execute(select(*_GROUP_COLUMNS).where(Group.group_number == number))
-    ).first()
+    row = (await connection.execute(_GROUP_BY_NUMBER, {"number": number})).first()
     return GroupRecord(*row) if row else None
 
 
@@ -79,14 +79,16 @@ async def list_groups(
     return [GroupRecord(*row) for row in await connection.execute(statement)]
 
 
+_DIVISIONS_OF_GROUPS = Keyed(
+    lambda keys: select(*_DIVISION_COLUMNS).where(keys(Division.group_id)).order_by(Division.code)
+)
+_DIVISIONS_BY_ID = Keyed(lambda keys: select(*_DIVISION_COLUMNS).where(keys(Division.id)))
+
+
 async def divisions_of_groups(
     connection: AsyncConnection, group_ids: Sequence[int]
 ) -> list[list[DivisionRecord]]:
-    rows = await connection.execute(
-        select(*_DIVISION_COLUMNS)
-        .where(key_in(connection, Division.group_id, group_ids))
-        .order_by(Division.code)
-    )
+    rows = await _DIVISIONS_OF_GROUPS.execute(connection, group_ids)
     found: dict[int, list[DivisionRecord]] = {group_id: [] for group_id in group_ids}
     for row in rows:
         found[row.group_id].append(DivisionRecord(*row))
@@ -96,8 +98,6 @@ async def divisions_of_groups(
 async def divisions_by_id(
     connection: AsyncConnection, ids: Sequence[int]
 ) -> list[DivisionRecord | None]:
-    rows = await connection.execute(
-        select(*_DIVISION_COLUMNS).where(key_in(connection, Division.id, ids))
-    )
+    rows = await _DIVISIONS_BY_ID.execute(connection, ids)
     found = {row.id: DivisionRecord(*row) for row in rows}
     return [found.get(division_id) for division_id in ids]

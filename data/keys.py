@@ -9,14 +9,14 @@ SQLite has no arrays and no server round trips: there the IN list stays.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, any_, bindparam
+from sqlalchemy import BigInteger, CursorResult, Integer, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import QueryableAttribute
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Executable
 
 _BIGINT_ARRAY = ARRAY(BigInteger())
 
@@ -33,3 +33,39 @@ def key_in(
             raise TypeError(f"key_in takes integer key columns, not {column.type!r}")
         return column == any_(bindparam(None, values, type_=_BIGINT_ARRAY))
     return column.in_(values)
+
+
+# Builds a statement from `keys(column)`, the condition on the batch's keys.
+Keys = Callable[[Any], ColumnElement[bool]]
+
+
+class Keyed:
+    """A batch function's statement, built once per kind of database and reused.
+
+    Building a `select()` costs about as much as running it (0.7 ms of 1.7 ms for a batch of
+    100 coverages, measured here), so the batch functions on the read path build theirs once.
+    The keys are bound at each execution: `= ANY(:keys)` on PostgreSQL, an expanding IN
+    elsewhere.
+    """
+
+    def __init__(self, build: Callable[[Keys], Executable]) -> None:
+        self._build = build
+        self._built: dict[str, Executable] = {}
+
+    def statement(self, dialect: str) -> Executable:
+        found = self._built.get(dialect)
+        if found is None:
+            found = self._built[dialect] = self._build(_keys_of(dialect))
+        return found
+
+    async def execute(
+        self, connection: AsyncConnection, keys: Iterable[Any]
+    ) -> CursorResult[*tuple[Any, ...]]:
+        statement = self.statement(connection.dialect.name)
+        return await connection.execute(statement, {"keys": list(keys)})
+
+
+def _keys_of(dialect: str) -> Keys:
+    if dialect == "postgresql":
+        return lambda column: column == any_(bindparam("keys", type_=_BIGINT_ARRAY))
+    return lambda column: column.in_(bindparam("keys", expanding=True))

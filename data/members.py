@@ -11,7 +11,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
-from data.keys import key_in
+from data.keys import Keyed, key_in
 from data.models.members import Coverage, Member, MemberStatus, Relationship, Sex
 from data.models.plans import CoverageTier
 from data.normalize import name_key
@@ -132,22 +132,28 @@ async def members_page(
     return page, [MemberRecord(*row[:-width]) for row in page.rows]
 
 
+_MEMBERS_BY_ID = Keyed(lambda keys: select(*_MEMBER).where(keys(Member.id)))
+
+
 async def members_by_id(
     connection: AsyncConnection, ids: Sequence[int]
 ) -> list[MemberRecord | None]:
-    rows = await connection.execute(select(*_MEMBER).where(key_in(connection, Member.id, ids)))
+    rows = await _MEMBERS_BY_ID.execute(connection, ids)
     found = {row.id: MemberRecord(*row) for row in rows}
     return [found.get(member_id) for member_id in ids]
+
+
+_DEPENDENTS_OF = Keyed(
+    lambda keys: (
+        select(*_MEMBER).where(keys(Member.subscriber_id)).order_by(Member.birth_date, Member.id)
+    )
+)
 
 
 async def dependents_of(
     connection: AsyncConnection, subscriber_ids: Sequence[int]
 ) -> list[list[MemberRecord]]:
-    rows = await connection.execute(
-        select(*_MEMBER)
-        .where(key_in(connection, Member.subscriber_id, subscriber_ids))
-        .order_by(Member.birth_date, Member.id)
-    )
+    rows = await _DEPENDENTS_OF.execute(connection, subscriber_ids)
     found: dict[int, list[MemberRecord]] = defaultdict(list)
     for row in rows:
         record = MemberRecord(*row)
@@ -156,15 +162,20 @@ async def dependents_of(
     return [found.get(subscriber_id, []) for subscriber_id in subscriber_ids]
 
 
+_COVERAGES_OF = Keyed(
+    lambda keys: (
+        select(*_COVERAGE)
+        .where(keys(Coverage.member_id))
+        .order_by(Coverage.effective_date.desc(), Coverage.id.desc())
+    )
+)
+
+
 async def coverages_of(
     connection: AsyncConnection, member_ids: Sequence[int]
 ) -> list[list[CoverageRecord]]:
     """Each member's coverages, newest first."""
-    rows = await connection.execute(
-        select(*_COVERAGE)
-        .where(key_in(connection, Coverage.member_id, member_ids))
-        .order_by(Coverage.effective_date.desc(), Coverage.id.desc())
-    )
+    rows = await _COVERAGES_OF.execute(connection, member_ids)
     found: dict[int, list[CoverageRecord]] = defaultdict(list)
     for row in rows:
         found[row.member_id].append(CoverageRecord(*row))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from data.keys import key_in
+from data.keys import Keyed
 from data.models.plans import CoverageTier, MetalLevel, Plan, PlanBenefits, PlanKind, PlanRate
 
 # (plan id, plan year): benefits and rates are per plan year.
@@ -71,8 +71,11 @@ async def offered_plans(connection: AsyncConnection, region: str | None) -> list
     return [PlanRecord(*row) for row in await connection.execute(statement)]
 
 
+_PLANS_BY_ID = Keyed(lambda keys: select(*_PLAN_COLUMNS).where(keys(Plan.id)))
+
+
 async def plans_by_id(connection: AsyncConnection, ids: Sequence[int]) -> list[PlanRecord | None]:
-    rows = await connection.execute(select(*_PLAN_COLUMNS).where(key_in(connection, Plan.id, ids)))
+    rows = await _PLANS_BY_ID.execute(connection, ids)
     found = {row.id: PlanRecord(*row) for row in rows}
     return [found.get(plan_id) for plan_id in ids]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from data.keys import key_in
+from data.keys import Keyed
 from data.models.users import User, UserKind, UserStatus
 
 
@@ -25,8 +25,11 @@ class UserRecord:
 _COLUMNS = [getattr(User, name) for name in UserRecord.__slots__]
 
 
+_USERS_BY_ID = Keyed(lambda keys: select(*_COLUMNS).where(keys(User.id)))
+
+
 async def users_by_id(connection: AsyncConnection, ids: Sequence[int]) -> list[UserRecord | None]:
-    rows = await connection.execute(select(*_COLUMNS).where(key_in(connection, User.id, ids)))
+    rows = await _USERS_BY_ID.execute(connection, ids)
     found = {row.id: UserRecord(*row) for row in rows}
     return [found.get(user_id) for user_id in ids]
 
