@@ -6,8 +6,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
@@ -15,7 +16,7 @@ from data.keys import Keyed, key_in
 from data.models.members import Coverage, Member, MemberStatus, Relationship, Sex
 from data.models.plans import CoverageTier
 from data.normalize import name_key
-from data.pagination import Page, PageRequest, fetch_page
+from data.pagination import Page, PageRequest, fetch_page, fetch_pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,23 +101,71 @@ def _search(text: str) -> ColumnElement[bool] | None:
     return or_(number, names)
 
 
-async def members_page(
-    connection: AsyncConnection,
-    *,
-    group_id: int,
-    divisions: frozenset[int] | None,
-    search: str | None,
-    where: MemberFilter,
-    request: PageRequest,
-    count: bool,
-) -> tuple[Page, list[MemberRecord]]:
-    """A page of a group's members by name; `divisions` limits them (None: the whole group)."""
-    statement = select(*_MEMBER, *MEMBER_ORDER).where(Member.group_id == group_id)
-    if divisions is not None:
-        statement = statement.where(key_in(connection, Member.division_id, sorted(divisions)))
-    if search:
-        found = _search(search)
+@dataclass(frozen=True, slots=True)
+class MembersPageKey:
+    """One group's page of members: what `members_pages` batches by."""
+
+    group_id: int
+    divisions: frozenset[int] | None  # None: the whole group
+    search: str | None
+    where: MemberFilter
+    request: PageRequest
+    count: bool
+
+
+async def members_pages(
+    connection: AsyncConnection, keys: Sequence[MembersPageKey]
+) -> list[tuple[Page, list[MemberRecord]]]:
+    """Each key's page of its group's members by name. Keys asking the same of different groups
+    (a list of groups, each with its members) share one statement; a single group is paged by
+    its name index (LIMIT), as a window over the whole group would cost more."""
+    alike: dict[tuple[Any, ...], list[MembersPageKey]] = defaultdict(list)
+    for key in keys:
+        alike[(key.divisions, key.search, key.where, key.request, key.count)].append(key)
+    found: dict[MembersPageKey, tuple[Page, list[MemberRecord]]] = {}
+    width = len(MEMBER_ORDER)
+    for same in alike.values():
+        first = same[0]
+        group_ids = list(dict.fromkeys(key.group_id for key in same))
+        statement = _members_of(connection, group_ids, first)
+        if len(group_ids) == 1:
+            pages = [
+                await fetch_page(
+                    connection, statement, MEMBER_ORDER, first.request, count=first.count
+                )
+            ]
+        else:
+            pages = await fetch_pages(
+                connection,
+                statement,
+                Member.group_id,
+                group_ids,
+                MEMBER_ORDER,
+                first.request,
+                count=first.count,
+            )
+        by_group = dict(zip(group_ids, pages, strict=True))
+        for key in same:
+            page = by_group[key.group_id]
+            found[key] = (page, [MemberRecord(*row[:-width]) for row in page.rows])
+    return [found[key] for key in keys]
+
+
+def _members_of(
+    connection: AsyncConnection, group_ids: list[int], key: MembersPageKey
+) -> Select[Any]:
+    """The groups' members as `key` asks for them, with their sort columns last."""
+    statement = select(*_MEMBER, *MEMBER_ORDER)
+    if len(group_ids) == 1:
+        statement = statement.where(Member.group_id == group_ids[0])
+    else:
+        statement = statement.where(key_in(connection, Member.group_id, group_ids))
+    if key.divisions is not None:
+        statement = statement.where(key_in(connection, Member.division_id, sorted(key.divisions)))
+    if key.search:
+        found = _search(key.search)
         statement = statement.where(Member.id.is_(None) if found is None else found)
+    where = key.where
     if where.status is not None:
         statement = statement.where(Member.status == where.status)
     if where.relationship is not None:
@@ -127,9 +176,7 @@ async def members_page(
         statement = statement.where(
             exists().where(Coverage.member_id == Member.id, Coverage.plan_id == where.plan_id)
         )
-    page = await fetch_page(connection, statement, MEMBER_ORDER, request, count=count)
-    width = len(MEMBER_ORDER)
-    return page, [MemberRecord(*row[:-width]) for row in page.rows]
+    return statement
 
 
 _MEMBERS_BY_ID = Keyed(lambda keys: select(*_MEMBER).where(keys(Member.id)))

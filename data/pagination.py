@@ -90,3 +90,66 @@ async def fetch_page(
         has_previous_page=request.after is not None if forward else more,
         total_count=None if total is None else int(total),
     )
+
+
+async def fetch_pages(
+    connection: AsyncConnection,
+    statement: Select[Any],
+    partition: SortColumn,
+    parents: Sequence[Any],
+    order: Sequence[SortColumn],
+    request: PageRequest,
+    *,
+    count: bool,
+) -> list[Page]:
+    """`fetch_page` for many parents at once, in `parents` order: rows are numbered per parent
+    (`partition`), and each keeps its first `size + 1` beyond the cursor (the extra one tells
+    that there is more). `statement` must already be limited to the parents' rows; it selects
+    the `order` columns last, as for `fetch_page`. One statement, and one more for the counts.
+    """
+    forward = request.last is None
+    size = request.first if forward else request.last
+    assert size is not None
+    name = partition.key
+    assert name is not None, "partition by a named column"
+    totals: dict[Any, int] = {}
+    if count:
+        counted = statement.subquery()
+        key = counted.c[name]
+        found = await connection.execute(select(key, func.count()).group_by(key))
+        totals = {parent: int(total) for parent, total in found}
+    numbered = statement
+    if request.after is not None:
+        numbered = numbered.where(_beyond(order, request.after, True))
+    if request.before is not None:
+        numbered = numbered.where(_beyond(order, request.before, False))
+    rank = func.row_number().over(
+        partition_by=partition, order_by=[c if forward else c.desc() for c in order]
+    )
+    ranked = numbered.add_columns(rank.label("page_rank")).subquery()
+    rows = await connection.execute(
+        select(ranked)
+        .where(ranked.c.page_rank <= size + 1)
+        .order_by(ranked.c[name], ranked.c.page_rank)
+    )
+    by_parent: dict[Any, list[Any]] = {}
+    for row in rows:
+        by_parent.setdefault(row._mapping[name], []).append(tuple(row)[:-1])
+    width = len(order)
+    pages = []
+    for parent in parents:
+        found_rows = by_parent.get(parent, [])
+        more = len(found_rows) > size
+        found_rows = found_rows[:size]
+        if not forward:
+            found_rows.reverse()
+        pages.append(
+            Page(
+                rows=found_rows,
+                positions=[tuple(row[-width:]) for row in found_rows],
+                has_next_page=more if forward else request.before is not None,
+                has_previous_page=request.after is not None if forward else more,
+                total_count=totals.get(parent, 0) if count else None,
+            )
+        )
+    return pages

@@ -6,7 +6,6 @@ Each batch opens its own autocommit connection: concurrent batches never share a
 
 from __future__ import annotations
 
-import asyncio
 import enum
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import cached_property
@@ -17,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from data import groups, members, plans, users
 from data.groups import DivisionRecord, GroupRecord
-from data.members import CoverageRecord, MemberRecord
+from data.members import CoverageRecord, MemberRecord, MembersPageKey
+from data.pagination import Page
 from data.plans import BenefitsRecord, PlanRecord, PlanYearKey, RateRecord
 from data.users import UserRecord
 
@@ -40,9 +40,8 @@ class BatchLoader(DataLoader[K, V]):
     """A DataLoader whose batch is one call of a `data/` batch function on its own connection.
 
     Besides `load`, two ways in for batching per level (PERFORMANCE.md item 4): `load_all`
-    fetches a whole level's keys in one statement without a future per key being scheduled, and
-    `cached` answers a key already loaded synchronously, so that the fields below a prefetched
-    level resolve as plain reads rather than one awaitable each.
+    loads a whole level's keys, and `cached` answers a key already loaded synchronously, so that
+    the fields below a prefetched level resolve as plain reads rather than one awaitable each.
     """
 
     def __init__(self, reader: AsyncEngine, batch: BatchFunction[K, V], **options: Any) -> None:
@@ -61,28 +60,11 @@ class BatchLoader(DataLoader[K, V]):
         return future.result()
 
     async def load_all(self, keys: Iterable[K]) -> list[V]:
-        """The values of `keys` in order; the ones not cached yet in one batch, cached after."""
-        keys = list(keys)
-        missing = [key for key in dict.fromkeys(keys) if key not in self._cache]
-        if missing:
-            futures: dict[K, asyncio.Future[V]] = {k: self.loop.create_future() for k in missing}
-            for key, future in futures.items():
-                self._cache[key] = future
-            try:
-                values = await self.batch_load_fn(missing)
-            except BaseException as error:
-                for key, future in futures.items():
-                    del self._cache[key]  # a later load tries again, as DataLoader does
-                    future.set_exception(error)
-                    future.exception()  # retrieved: whoever awaits it gets the error
-                raise
-            for key, value in zip(missing, values, strict=True):
-                futures[key].set_result(value)
-        found = []
-        for key in keys:
-            future = self._cache[key]
-            found.append(future.result() if future.done() else await future)
-        return found
+        """The values of `keys` in order: queued like `load`, so that levels loaded at the same
+        time by sibling fields (each group of a list including its members' coverages) share
+        one batch, but awaited without a task per key."""
+        futures = [self.load(key) for key in keys]
+        return [future.result() if future.done() else await future for future in futures]
 
 
 class DomainLoaders:
@@ -140,6 +122,10 @@ class Loaders:
     @cached_property
     def member_by_id(self) -> BatchLoader[int, MemberRecord | None]:
         return BatchLoader(self._reader, members.members_by_id)
+
+    @cached_property
+    def members_page(self) -> BatchLoader[MembersPageKey, tuple[Page, list[MemberRecord]]]:
+        return BatchLoader(self._reader, members.members_pages)
 
     @cached_property
     def dependents_by_subscriber(self) -> BatchLoader[int, list[MemberRecord]]:

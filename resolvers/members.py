@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from authz.privileges import Privilege
-from data import members
 from data.groups import DivisionRecord
-from data.members import CoverageRecord, MemberFilter, MemberRecord
+from data.members import CoverageRecord, MemberFilter, MemberRecord, MembersPageKey
 from data.models.plans import CoverageTier
 from data.pagination import Page
 from resolvers import groups
@@ -101,16 +100,9 @@ async def members_page(
     request = page_request(
         first=first, after=after, last=last, before=before, kinds=(str, str, int)
     )
-    async with context.database.reader.connect() as connection:
-        return await members.members_page(
-            connection,
-            group_id=group_id,
-            divisions=divisions,
-            search=search,
-            where=where,
-            request=request,
-            count=count,
-        )
+    # Through a loader: a list of groups asking each for its members is one statement.
+    key = MembersPageKey(group_id, divisions, search, where, request, count)
+    return await context.loaders.members_page.load(key)
 
 
 async def member(context: Context, member_id: int) -> MemberRecord | None:

@@ -236,3 +236,47 @@ async def test_statements_per_request_do_not_grow_with_the_group(api: Api) -> No
     large, shown_large = await _count(api, await _group_of(api, 1000))
     assert (shown_small, shown_large) == (10, 100)
     assert small == large <= DASHBOARD_LEVELS, (small, large)
+
+
+BOOK = """
+query ($n: Int!) {
+  groups(first: $n) {
+    groupNumber
+    members(first: 3, filter: {relationship: SUBSCRIBER}) {
+      totalCount
+      edges { cursor node { id lastName coverage { tier plan { code } } } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}"""
+ONE = """
+query ($n: String!) {
+  group(groupNumber: $n) {
+    members(first: 3, filter: {relationship: SUBSCRIBER}) {
+      totalCount
+      edges { cursor node { id lastName coverage { tier plan { code } } } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}"""
+
+
+async def test_a_list_of_groups_pages_their_members_in_one_statement(api: Api) -> None:
+    token = await api.token(READER)
+    counts = []
+    for size in (2, 6):
+        with statements(api.app.state.database.engine) as seen:
+            response = await api.client.post(
+                "/graphql",
+                json={"query": BOOK, "variables": {"n": size}},
+                headers={"authorization": f"Bearer {token}"},
+            )
+        groups = response.json()["data"]["groups"]
+        assert len(groups) == size
+        counts.append(len(seen))
+        # Each group's page, from the shared statement, is the page it gets on its own.
+        for group in groups:
+            alone = await api.query(READER, ONE, n=group["groupNumber"])
+            assert group["members"] == alone["data"]["group"]["members"]
+    # The caller, the groups, the pages, their counts, coverages, plans: not one per group.
+    assert counts[0] == counts[1] <= 6, counts
