@@ -12,12 +12,10 @@ from sqlalchemy import select
 
 from data.models.audit import AuditEvent
 from data.models.enrollment import EnrollmentRequest
-from data.models.members import Coverage, Member
+from data.models.members import Member
 from data.normalize import ssn_hash
 from tests.conftest import TEST_SECRET, Api
 from tests.enrollment_helpers import (
-    COBRA,
-    DEPENDENT_ADD,
     ENROLL,
     REQUESTS,
     as_submitted,
@@ -26,11 +24,9 @@ from tests.enrollment_helpers import (
     enrollment,
     errors_of,
     existing_member,
-    gid,
     group_setup,
     key_of,
     person,
-    today,
     years_ago,
 )
 
@@ -121,3 +117,216 @@ async def test_one_record_agreeing_on_everything_is_linked(api: Api) -> None:
     assert stored["matches"][0]["outcome"] == "LINK"
     assert stored["matches"][0]["linkedMemberId"] == other.key
     assert "linked" in payload["request"]["history"][0]["note"]
+
+
+async def test_a_family_with_one_uncertain_person_waits_whole(api: Api) -> None:
+    """The spouse agrees with a record on everything but the first name: nobody is enrolled."""
+    setup = await group_setup(api)
+    other = await existing_member(api, "Globex Corporation")
+    spouse = as_submitted(other, firstName="Someoneelse", relationship="SPOUSE")
+    values = enrollment(setup, dependents=[spouse], tier="EMPLOYEE_SPOUSE")
+    before = await counts(api)
+    payload = await enroll(api, values)
+    assert payload["errors"] == []
+    assert payload["status"] == "PENDING_REVIEW"
+    assert payload["members"] == []
+    request = payload["request"]
+    assert (request["status"], request["member"]) == ("PENDING_REVIEW", None)
+    assert request["history"][0]["status"] == "PENDING_REVIEW"
+    assert "dependents[0]" in request["history"][0]["note"]
+    after = await counts(api)
+    # No member, no coverage; one request, one review item, one audit event.
+    assert [a - b for a, b in zip(after, before, strict=True)] == [0, 0, 1, 1, 1]
+    seen = await api.query(ADMIN, REQUESTS, n=setup.number, status="PENDING_REVIEW")
+    nodes = [edge["node"] for edge in seen["data"]["group"]["enrollmentRequests"]["edges"]]
+    assert [node["id"] for node in nodes] == [request["id"]]
+
+
+async def test_a_person_already_active_in_the_group_is_not_enrolled_twice(api: Api) -> None:
+    setup = await group_setup(api)
+    own = await existing_member(api, "Acme Manufacturing")
+    before = await counts(api)
+    payload = await enroll(api, enrollment(setup, subscriber=as_submitted(own)))
+    assert errors_of(payload) == [("subscriber", "ALREADY_DONE")]
+    assert await counts(api) == before
+
+
+def _spouse(age: int = 40, **fields: Any) -> dict[str, Any]:
+    return dependent("SPOUSE", age, sex="FEMALE", **fields)
+
+
+# (what is wrong, the change to a valid enrollment, the errors expected)
+BAD_INPUT: list[tuple[str, dict[str, Any], list[tuple[str | None, str]]]] = [
+    ("no SSN", {"subscriber": person(ssn="")}, [("subscriber.ssn", "REQUIRED")]),
+    ("SSN of 8 digits", {"subscriber": person(ssn="123-45-678")}, [("subscriber.ssn", "INVALID")]),
+    ("SSN area 000", {"subscriber": person(ssn="000-12-3456")}, [("subscriber.ssn", "INVALID")]),
+    ("SSN area 666", {"subscriber": person(ssn="666-12-3456")}, [("subscriber.ssn", "INVALID")]),
+    ("SSN area 9xx", {"subscriber": person(ssn="912-12-3456")}, [("subscriber.ssn", "INVALID")]),
+    ("SSN group 00", {"subscriber": person(ssn="123-00-3456")}, [("subscriber.ssn", "INVALID")]),
+    ("SSN serial 0000", {"subscriber": person(ssn="123-45-0000")}, [("subscriber.ssn", "INVALID")]),
+    (
+        "SSN in other digits",
+        {"subscriber": person(ssn="١٢٣٤٥٦٧٨٩")},
+        [("subscriber.ssn", "INVALID")],
+    ),
+    (
+        "empty first name",
+        {"subscriber": person(firstName="  ")},
+        [("subscriber.firstName", "REQUIRED")],
+    ),
+    (
+        "digits for a name",
+        {"subscriber": person(lastName="1234")},
+        [("subscriber.lastName", "INVALID")],
+    ),
+    (
+        "a name too long",
+        {"subscriber": person(lastName="x" * 101)},
+        [("subscriber.lastName", "INVALID")],
+    ),
+    (
+        "born tomorrow",
+        {"subscriber": person(birthDate=years_ago(0, days=-1).isoformat())},
+        [("subscriber.birthDate", "INVALID")],
+    ),
+    (
+        "born in 1899",
+        {"subscriber": person(birthDate="1899-12-31")},
+        [("subscriber.birthDate", "INVALID")],
+    ),
+    (
+        "Medicare",
+        {"subscriber": person(medicare=True)},
+        [("subscriber.medicare", "MEDICARE_NOT_ONLINE")],
+    ),
+    ("dependents for EMPLOYEE", {"dependents": [_spouse()]}, [("tier", "INVALID")]),
+    ("no spouse for EMPLOYEE_SPOUSE", {"tier": "EMPLOYEE_SPOUSE"}, [("tier", "INVALID")]),
+    (
+        "a child for EMPLOYEE_SPOUSE",
+        {"tier": "EMPLOYEE_SPOUSE", "dependents": [dependent("CHILD", 3)]},
+        [("tier", "INVALID")],
+    ),
+    (
+        "a spouse for EMPLOYEE_CHILDREN",
+        {"tier": "EMPLOYEE_CHILDREN", "dependents": [_spouse(), dependent("CHILD", 3)]},
+        [("tier", "INVALID")],
+    ),
+    (
+        "FAMILY without children",
+        {"tier": "FAMILY", "dependents": [_spouse()]},
+        [("tier", "INVALID")],
+    ),
+    (
+        "a spouse and a domestic partner",
+        {
+            "tier": "FAMILY",
+            "dependents": [_spouse(), dependent("DOMESTIC_PARTNER", 40), dependent("CHILD", 2)],
+        },
+        [("dependents[1].relationship", "INVALID")],
+    ),
+    (
+        "a child of 26",
+        {
+            "tier": "EMPLOYEE_CHILDREN",
+            "dependents": [dependent("CHILD", 3), dependent("CHILD", 26)],
+        },
+        [("dependents[1].birthDate", "INVALID")],
+    ),
+    (
+        "a dependent as SUBSCRIBER",
+        {"tier": "EMPLOYEE_CHILDREN", "dependents": [dependent("SUBSCRIBER", 3)]},
+        [("dependents[0].relationship", "INVALID")],
+    ),
+    (
+        "a child with Medicare",
+        {"tier": "EMPLOYEE_CHILDREN", "dependents": [dependent("CHILD", 3, medicare=True)]},
+        [("dependents[0].medicare", "MEDICARE_NOT_ONLINE")],
+    ),
+    (
+        "effective 61 days back",
+        {"effectiveDate": years_ago(0, days=61).isoformat()},
+        [("effectiveDate", "INVALID")],
+    ),
+    (
+        "effective beyond the next plan year",
+        {"effectiveDate": years_ago(-3).isoformat()},
+        [("effectiveDate", "INVALID")],
+    ),
+    ("a plan of no group", {"planId": "UGxhbjo5OTk5OQ=="}, [("planId", "INVALID")]),
+    ("not a plan ID", {"planId": "nonsense"}, [("planId", "INVALID")]),
+    ("not a division ID", {"divisionId": "nonsense"}, [("divisionId", "NOT_FOUND")]),
+    (
+        "two faults at once",
+        {"subscriber": person(ssn="1", firstName="")},
+        [("subscriber.firstName", "REQUIRED"), ("subscriber.ssn", "INVALID")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("what", "change", "expected"), BAD_INPUT, ids=[r[0] for r in BAD_INPUT])
+async def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
+    api: Api, what: str, change: dict[str, Any], expected: list[tuple[str | None, str]]
+) -> None:
+    setup = await group_setup(api)
+    before = await counts(api)
+    payload = await enroll(api, enrollment(setup, **change))
+    assert sorted(errors_of(payload), key=str) == sorted(expected, key=str), what
+    assert payload["status"] is None
+    assert payload["request"] is None
+    assert await counts(api) == before
+
+
+async def test_the_group_offers_the_plan_and_owns_the_division(api: Api) -> None:
+    setup = await group_setup(api)
+    globex = await group_setup(api, "Globex Corporation")
+    before = await counts(api)
+    payload = await enroll(api, enrollment(setup, planId=setup.foreign_plan))
+    assert errors_of(payload) == [("planId", "INVALID")]
+    payload = await enroll(api, enrollment(setup, divisionId=globex.divisions["ENG"]))
+    assert errors_of(payload) == [("divisionId", "NOT_FOUND")]
+    assert await counts(api) == before
+
+
+async def test_a_disabled_child_over_26_and_a_newborn_without_ssn_are_covered(api: Api) -> None:
+    setup = await group_setup(api)
+    children = [dependent("CHILD", 30, isDisabled=True), dependent("CHILD", 0, ssn=None)]
+    payload = await enroll(api, enrollment(setup, tier="EMPLOYEE_CHILDREN", dependents=children))
+    assert payload["errors"] == []
+    assert payload["status"] == "PROCESSED"
+    assert len(payload["members"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("as_user", "division", "expected"),
+    [
+        ("admin@acme.example", "WEST", None),
+        ("hr.east@acme.example", "EAST", None),
+        ("hr.east@acme.example", "WEST", "FORBIDDEN"),
+        ("hr.east@acme.example", None, "FORBIDDEN"),
+        ("billing@acme.example", None, "FORBIDDEN"),
+        ("broker@summit.example", None, "FORBIDDEN"),
+        ("rep@carrier.example", None, "FORBIDDEN"),
+        ("admin@globex.example", None, "NOT_FOUND"),
+    ],
+)
+async def test_who_may_enroll(
+    api: Api, as_user: str, division: str | None, expected: str | None
+) -> None:
+    setup = await group_setup(api)
+    values = enrollment(setup, divisionId=setup.divisions[division] if division else None)
+    before = await counts(api)
+    body = await api.query(as_user, ENROLL, input=values)
+    if expected is None:
+        assert body["data"]["memberEnroll"]["status"] == "PROCESSED"
+        return
+    if expected == "NOT_FOUND":  # another group's ID answers like one that does not exist
+        assert errors_of(body["data"]["memberEnroll"]) == [("groupId", "NOT_FOUND")]
+    else:
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert await counts(api) == before
+
+
+async def test_anonymous_callers_are_refused(api: Api) -> None:
+    setup = await group_setup(api)
+    body = await api.query(None, ENROLL, input=enrollment(setup))
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
