@@ -11,9 +11,21 @@ import pytest
 from sqlalchemy import select
 
 from data.models.audit import AuditEvent
-from data.models.enrollment import EnrollmentRequest
-from data.models.members import Member
+from data.models.enrollment import (
+    BatchFormat,
+    BatchRowOutcome,
+    BatchStatus,
+    EnrollmentBatch,
+    EnrollmentBatchRow,
+    EnrollmentRequest,
+)
+from data.models.members import Member, Sex
+from data.models.plans import CoverageTier
 from data.normalize import ssn_hash
+from data.users import user_by_email
+from resolvers.context import Context
+from resolvers.enrollment import EnrollmentInput, Outcome, PersonInput
+from resolvers.enrollment import enroll as enroll_use_case
 from tests.conftest import TEST_SECRET, Api
 from tests.enrollment_helpers import (
     ENROLL,
@@ -27,6 +39,7 @@ from tests.enrollment_helpers import (
     group_setup,
     key_of,
     person,
+    today,
     years_ago,
 )
 
@@ -330,3 +343,85 @@ async def test_anonymous_callers_are_refused(api: Api) -> None:
     setup = await group_setup(api)
     body = await api.query(None, ENROLL, input=enrollment(setup))
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_the_batch_interface_rejects_a_row_without_writing_and_goes_on(api: Api) -> None:
+    """What the batch-file processor does: one unit of work, rows one after the other, each
+    request tied to its row; a refused row leaves the session usable."""
+    state = api.app.state
+    setup = await group_setup(api)
+    async with state.database.reader.connect() as connection:
+        user = await user_by_email(connection, ADMIN)
+    context = Context(
+        database=state.database,
+        policy=state.policy,
+        user=user,
+        secret_key=TEST_SECRET,
+    )
+    before = await counts(api)
+    async with context.transaction() as session:
+        batch = EnrollmentBatch(
+            group_id=setup.key,
+            filename="rows.csv",
+            format=BatchFormat.CSV,
+            sha256="0" * 64,
+            status=BatchStatus.RUNNING,
+        )
+        session.add(batch)
+        await session.flush()
+        rows = [
+            EnrollmentBatchRow(
+                batch_id=batch.id,
+                row_number=number,
+                outcome=BatchRowOutcome.PROCESSED,
+                processed_at=context.now,
+            )
+            for number in (1, 2)
+        ]
+        session.add_all(rows)
+        await session.flush()
+        refused = await enroll_use_case(
+            context,
+            session,
+            EnrollmentInput(
+                group_id=setup.key,
+                subscriber=PersonInput(first_name="Ann", last_name=None, ssn="123-45-6789"),
+                plan_id=setup.plan_key,
+                tier=CoverageTier.EMPLOYEE,
+                effective_date=today(),
+            ),
+            batch_row_id=rows[0].id,
+        )
+        done = await enroll_use_case(
+            context,
+            session,
+            EnrollmentInput(
+                group_id=setup.key,
+                subscriber=PersonInput(
+                    first_name="Zenobia",
+                    last_name="Batchrowperson",
+                    birth_date=years_ago(30),
+                    sex=Sex.FEMALE,
+                    ssn="899-12-3456",
+                ),
+                plan_id=setup.plan_key,
+                tier=CoverageTier.EMPLOYEE,
+                effective_date=today(),
+            ),
+            batch_row_id=rows[1].id,
+        )
+    assert refused.outcome == Outcome.REJECTED
+    assert {(e.field, e.code.value) for e in refused.errors} == {
+        ("subscriber.lastName", "REQUIRED"),
+        ("subscriber.birthDate", "REQUIRED"),
+        ("subscriber.sex", "REQUIRED"),
+    }
+    assert done.outcome == Outcome.PROCESSED
+    assert len(done.member_ids) == 1
+    after = await counts(api)
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 1, 0, 1]
+    async with state.database.reader.connect() as connection:
+        row_of_request = await connection.scalar(
+            select(EnrollmentRequest.batch_row_id).where(EnrollmentRequest.id == done.request_id)
+        )
+    assert row_of_request == rows[1].id

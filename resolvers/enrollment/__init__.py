@@ -38,7 +38,9 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from resolvers.context import Context
-from resolvers.enrollment.enroll import add_dependent, continue_cobra, enroll
+from resolvers.enrollment.cobra import continue_cobra
+from resolvers.enrollment.enroll import enroll
+from resolvers.enrollment.families import add_dependent
 from resolvers.enrollment.model import (
     CobraInput,
     DependentInput,

@@ -17,7 +17,7 @@ optimistic lock: of two representatives resolving at once, one wins and the othe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from authz.privileges import Privilege
 from data import audit, enrollment
@@ -104,8 +104,6 @@ async def queue(
     count: bool,
 ) -> tuple[Page, list[ReviewItemRecord]]:
     _require(context)
-    from datetime import datetime
-
     request = page_request(first=first, after=after, last=None, before=None, kinds=(datetime, int))
     async with context.database.reader.connect() as connection:
         return await enrollment.review_items_page(
@@ -247,10 +245,14 @@ async def _links(
     wanted: list[int | None] = []
     for decided in matches:
         linked = decided.get("linkedMemberId")
-        candidates = decided.get("candidateIds") or []
+        candidates = decided.get("candidateIds")
         if decided["outcome"] == "LINK" and isinstance(linked, int):
             wanted.append(linked)
-        elif decided["outcome"] == "REVIEW" and member_id is not None and member_id in candidates:  # type: ignore[operator]
+        elif (
+            decided["outcome"] == "REVIEW"
+            and isinstance(candidates, list)
+            and member_id in candidates
+        ):
             wanted.append(member_id)
         else:
             wanted.append(None)

@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from data import audit, member_changes
 from data.enrollment import CandidateRecord
+from data.models.enrollment import EnrollmentRequest
 from data.models.members import Coverage, Member, MemberStatus, Relationship
 from data.models.plans import CoverageTier
 from resolvers.context import Context
+from resolvers.enrollment import rules
 from resolvers.enrollment.model import Person
+from resolvers.errors import Refused
 
 
 def new_member_number() -> str:
@@ -117,3 +120,87 @@ async def enroll_people(
         rows.append(row)
     await session.flush()
     return rows
+
+
+def in_force(span: Coverage | None, day: date) -> bool:
+    return (
+        span is not None
+        and span.effective_date <= day
+        and (span.termination_date is None or span.termination_date >= day)
+    )
+
+
+async def add_to_family(
+    context: Context,
+    session: AsyncSession,
+    request: EnrollmentRequest,
+    subscriber: Member,
+    people: list[Person],
+    links: list[CandidateRecord | None],
+    effective: date,
+) -> list[Member]:
+    family = await member_changes.dependents_for_update(session, subscriber.id)
+    spans = await member_changes.newest_coverages_for_update(
+        session, [subscriber.id, *(person.id for person in family)]
+    )
+    own = spans.get(subscriber.id)
+    if subscriber.status != MemberStatus.ACTIVE or own is None or not in_force(own, effective):
+        raise Refused.on("subscriberId", f"the subscriber has no coverage on {effective} any more")
+    covered = [person for person in family if in_force(spans.get(person.id), effective)]
+    tier = rules.tier_of([p.relationship for p in covered] + [p.relationship for p in people])
+    rows = await enroll_people(
+        context,
+        session,
+        group_id=subscriber.group_id,
+        division_id=subscriber.division_id,
+        people=people,
+        links=links,
+        subscriber=subscriber,
+        coverage=CoverageTerms(own.plan_id, tier, effective),
+        request_id=request.id,
+    )
+    for member in (subscriber, *covered):
+        span = spans[member.id]
+        if span.tier != tier:
+            retier(context, session, member, span, tier, effective, request.id)
+    return rows
+
+
+def retier(
+    context: Context,
+    session: AsyncSession,
+    member: Member,
+    span: Coverage,
+    tier: CoverageTier,
+    effective: date,
+    request_id: int,
+) -> None:
+    """The family's tier changes on the effective date: the span ends the day before and a new
+    one begins (bills stay right for the months before); a span starting that day is retiered."""
+    before = span.tier
+    if span.effective_date >= effective:
+        span.tier = tier
+    else:
+        session.add(
+            Coverage(
+                member_id=member.id,
+                plan_id=span.plan_id,
+                tier=tier,
+                effective_date=effective,
+                termination_date=span.termination_date,
+                is_cobra=span.is_cobra,
+                created_at=context.now,
+            )
+        )
+        span.termination_date = effective - timedelta(days=1)
+    audit.record(
+        session,
+        context.actor,
+        action="coverage.tier_changed",
+        target_type="member",
+        target_id=member.id,
+        group_id=member.group_id,
+        now=context.now,
+        before={"tier": before.value},
+        after={"tier": tier.value, "effectiveDate": effective.isoformat(), "requestId": request_id},
+    )
