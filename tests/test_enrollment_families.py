@@ -8,8 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
+from data.demo.design import demo_ssn
 from data.models.members import Coverage, Member
 from tests.conftest import Api
 from tests.enrollment_helpers import (
@@ -17,6 +18,8 @@ from tests.enrollment_helpers import (
     DEPENDENT_ADD,
     ENROLL,
     REQUESTS,
+    Existing,
+    as_submitted,
     counts,
     dependent,
     enrollment,
@@ -62,12 +65,12 @@ async def relationships(api: Api, member_ids: tuple[int, ...]) -> list[str]:
 async def test_a_child_added_to_a_single_subscriber_changes_the_family_tier(api: Api) -> None:
     single = next(f for f in await families(api) if not f.dependents)
     child = dependent("CHILD", 4)
-    before = await spans(api, single.subscriber)
+    before = await spans(api, key)
     assert before[-1][0] == "EMPLOYEE"
     payload = await add(
         api,
         {
-            "subscriberId": gid("Member", single.subscriber),
+            "subscriberId": gid("Member", key),
             "dependent": child,
             "effectiveDate": today().isoformat(),
         },
@@ -77,9 +80,9 @@ async def test_a_child_added_to_a_single_subscriber_changes_the_family_tier(api:
     assert payload["request"]["kind"] == "DEPENDENT"
     [added] = payload["members"]
     assert added["relationship"] == "CHILD"
-    assert added["subscriber"] == {"id": gid("Member", single.subscriber)}
+    assert added["subscriber"] == {"id": gid("Member", key)}
     assert added["coverage"]["tier"] == "EMPLOYEE_CHILDREN"
-    after = await spans(api, single.subscriber)
+    after = await spans(api, key)
     # The employee-only span ends yesterday; the family's new tier starts today.
     assert after[-2][:3] == (before[-1][0], before[-1][1], today() - timedelta(days=1))
     assert after[-1][:3] == ("EMPLOYEE_CHILDREN", today(), None)
@@ -241,3 +244,44 @@ async def test_requests_filter_by_status(api: Api, status: str) -> None:
     setup = await group_setup(api)
     body = await api.query(ADMIN, REQUESTS, n=setup.number, status=status)
     assert body["data"]["group"]["enrollmentRequests"]["totalCount"] == 0
+
+
+async def test_a_former_member_of_the_group_is_enrolled_again_on_the_same_record(api: Api) -> None:
+    """A link in the enrolling group reuses the row: no second record of one person."""
+    setup = await group_setup(api)
+    singles = [f.subscriber for f in await families(api) if not f.dependents]
+    async with api.app.state.database.reader.connect() as connection:
+        key = await connection.scalar(
+            select(func.min(Member.id)).where(Member.id.in_(singles), Member.ssn_hash.is_not(None))
+        )
+    assert key is not None
+    await terminate(api, key)
+    async with api.app.state.database.reader.connect() as connection:
+        row = (await connection.execute(select(Member).where(Member.id == key))).one()
+    assert row.status.value == "TERMINATED"
+    returning = as_submitted(
+        Existing(
+            key=row.id,
+            group_id=row.group_id,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            birth_date=row.birth_date,
+            sex={"F": "FEMALE", "M": "MALE", "U": "UNKNOWN"}[row.sex.value],
+            ssn=demo_ssn(row.member_number),
+            status=row.status.value,
+        )
+    )
+    before = await counts(api)
+    body = await api.query(ADMIN, ENROLL, input=enrollment(setup, subscriber=returning))
+    payload = body["data"]["memberEnroll"]
+    assert payload["errors"] == []
+    assert payload["status"] == "PROCESSED"
+    [member] = payload["members"]
+    assert member["id"] == gid("Member", key)
+    assert member["status"] == "ACTIVE"
+    assert member["coverage"]["effectiveDate"] == today().isoformat()
+    after = await counts(api)
+    assert [a - b for a, b in zip(after, before, strict=True)] == [0, 1, 1, 0, 1]
+    covered = await spans(api, key)
+    assert covered[-2][2] == today() - timedelta(days=1)
+    assert covered[-1][1:3] == (today(), None)
