@@ -65,12 +65,12 @@ async def relationships(api: Api, member_ids: tuple[int, ...]) -> list[str]:
 async def test_a_child_added_to_a_single_subscriber_changes_the_family_tier(api: Api) -> None:
     single = next(f for f in await families(api) if not f.dependents)
     child = dependent("CHILD", 4)
-    before = await spans(api, key)
+    before = await spans(api, single.subscriber)
     assert before[-1][0] == "EMPLOYEE"
     payload = await add(
         api,
         {
-            "subscriberId": gid("Member", key),
+            "subscriberId": gid("Member", single.subscriber),
             "dependent": child,
             "effectiveDate": today().isoformat(),
         },
@@ -80,9 +80,9 @@ async def test_a_child_added_to_a_single_subscriber_changes_the_family_tier(api:
     assert payload["request"]["kind"] == "DEPENDENT"
     [added] = payload["members"]
     assert added["relationship"] == "CHILD"
-    assert added["subscriber"] == {"id": gid("Member", key)}
+    assert added["subscriber"] == {"id": gid("Member", single.subscriber)}
     assert added["coverage"]["tier"] == "EMPLOYEE_CHILDREN"
-    after = await spans(api, key)
+    after = await spans(api, single.subscriber)
     # The employee-only span ends yesterday; the family's new tier starts today.
     assert after[-2][:3] == (before[-1][0], before[-1][1], today() - timedelta(days=1))
     assert after[-1][:3] == ("EMPLOYEE_CHILDREN", today(), None)
