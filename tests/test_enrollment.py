@@ -5,9 +5,12 @@ dependents added to a family, COBRA and Medicare, and what the group sees of its
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from data.models.audit import AuditEvent
@@ -425,3 +428,45 @@ async def test_the_batch_interface_rejects_a_row_without_writing_and_goes_on(api
             select(EnrollmentRequest.batch_row_id).where(EnrollmentRequest.id == done.request_id)
         )
     assert row_of_request == rows[1].id
+
+
+TEXT = st.text(max_size=120)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    # Examples share the one served database: each answer stands on its own.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    first=TEXT,
+    last=TEXT,
+    ssn=st.none() | TEXT,
+    born=st.dates(min_value=date(1800, 1, 1), max_value=date(2200, 1, 1)),
+    effective=st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 1, 1)),
+    relationship=st.sampled_from(["SPOUSE", "DOMESTIC_PARTNER", "CHILD", "SUBSCRIBER"]),
+    tier=st.sampled_from(["EMPLOYEE", "EMPLOYEE_SPOUSE", "EMPLOYEE_CHILDREN", "FAMILY"]),
+)
+async def test_arbitrary_input_never_fails_the_server(
+    api: Api,
+    first: str,
+    last: str,
+    ssn: str | None,
+    born: date,
+    effective: date,
+    relationship: str,
+    tier: str,
+) -> None:
+    setup = await group_setup(api)
+    values = enrollment(
+        setup,
+        subscriber=person(firstName=first, ssn=ssn or ""),
+        dependents=[dependent(relationship, 5, lastName=last, birthDate=born.isoformat(), ssn=ssn)],
+        tier=tier,
+        effectiveDate=effective.isoformat(),
+    )
+    body = await api.query(ADMIN, ENROLL, input=values)
+    assert "errors" not in body, body
+    payload = body["data"]["memberEnroll"]
+    assert (payload["status"] is None) == bool(payload["errors"])
