@@ -272,6 +272,20 @@ BAD_INPUT: list[tuple[str, dict[str, Any], list[tuple[str | None, str]]]] = [
     ("not a plan ID", {"planId": "nonsense"}, [("planId", "INVALID")]),
     ("not a division ID", {"divisionId": "nonsense"}, [("divisionId", "NOT_FOUND")]),
     (
+        "a bad subscriber beside a child of 26",
+        {
+            "tier": "EMPLOYEE_CHILDREN",
+            "subscriber": person(ssn=""),
+            "dependents": [dependent("CHILD", 27)],
+        },
+        [("subscriber.ssn", "REQUIRED"), ("dependents[0].birthDate", "INVALID")],
+    ),
+    (
+        "21 dependents",
+        {"tier": "EMPLOYEE_CHILDREN", "dependents": [dependent("CHILD", 3) for _ in range(21)]},
+        [("dependents", "INVALID")],
+    ),
+    (
         "two faults at once",
         {"subscriber": person(ssn="1", firstName="")},
         [("subscriber.firstName", "REQUIRED"), ("subscriber.ssn", "INVALID")],

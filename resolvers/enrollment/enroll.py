@@ -29,6 +29,7 @@ from resolvers.enrollment.writes import CoverageTerms, add_to_family, enroll_peo
 from resolvers.errors import ErrorCode, FieldError, NotAllowed, Refused
 from resolvers.matching import Match, MatchOutcome, match
 
+MAX_DEPENDENTS = 20
 REVIEW_NOTE = (
     "could not be matched with certainty against the carrier's records: a membership "
     "representative reviews it (target: 2 business days)"
@@ -75,14 +76,19 @@ async def _enroll(
         plan_years = await enrollment.plan_years_of_group(session, group.id)
         year, problem = rules.plan_year(plan_years, context.today, effective)
         errors += [problem] if problem else []
-    people = _people(context, given, effective, errors)
+    if len(given.dependents) > MAX_DEPENDENTS:
+        errors.append(
+            FieldError("dependents", f"at most {MAX_DEPENDENTS} at a time", ErrorCode.INVALID)
+        )
+    checked = _people(context, given, effective, errors)
+    dependents = [person for person in checked[1:] if person is not None]
     if given.tier is None:
         errors.append(FieldError("tier", "required", ErrorCode.REQUIRED))
-    elif len(people) == 1 + len(given.dependents):
-        problem = rules.tier_error(given.tier, people[1:])
+    elif None not in checked:  # the tier is judged on valid relationships only
+        problem = rules.tier_error(given.tier, dependents)
         errors += [problem] if problem else []
     if effective is not None:
-        errors += rules.family_errors(people[1:], effective)
+        errors += rules.family_errors(dependents, effective)
     if given.plan_id is None:
         errors.append(FieldError("planId", "required", ErrorCode.REQUIRED))
     elif year is not None and given.plan_id not in year.plan_ids:
@@ -109,7 +115,7 @@ async def _enroll(
         session,
         kind=EnrollmentKind.SUBSCRIBER,
         group_id=group.id,
-        people=people,
+        people=[person for person in checked if person is not None],
         payload=payload,
         subscriber=None,
         batch_row_id=batch_row_id,
@@ -118,8 +124,9 @@ async def _enroll(
 
 def _people(
     context: Context, given: EnrollmentInput, effective: date | None, errors: list[FieldError]
-) -> list[Person]:
-    found = []
+) -> list[Person | None]:
+    """Each person validated (None where refused), the subscriber first."""
+    found: list[Person | None] = []
     for index, person in enumerate((given.subscriber, *given.dependents)):
         checked = rules.person(
             person,
@@ -130,8 +137,7 @@ def _people(
             secret_key=context.secret_key,
             errors=errors,
         )
-        if checked is not None:
-            found.append(checked)
+        found.append(checked)
     return found
 
 
