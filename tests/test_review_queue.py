@@ -13,10 +13,11 @@ from sqlalchemy import func, select, update
 
 from data.models.audit import AuditEvent
 from data.models.enrollment import ReviewItem
-from data.models.members import Member
+from data.models.members import Coverage, Member
 from resolvers.enrollment.review import add_business_days, business_days_between
 from tests.conftest import Api
 from tests.enrollment_helpers import (
+    DEPENDENT_ADD,
     ENROLL,
     REQUESTS,
     as_submitted,
@@ -28,6 +29,7 @@ from tests.enrollment_helpers import (
     group_setup,
     key_of,
 )
+from tests.test_member_changes import families
 
 REP = "rep@carrier.example"
 QUEUE = """
@@ -279,3 +281,41 @@ async def test_two_representatives_at_once_make_one_resolution(api: Api) -> None
         created + 1,
     ]
     assert len(await audited(api)) == 1
+
+
+async def test_a_dependent_added_after_review_joins_the_family(api: Api) -> None:
+    single = next(f for f in await families(api) if not f.dependents)
+    other = await existing_member(api, "Globex Corporation")
+    child = as_submitted(other, relationship="CHILD", isDisabled=True, firstName="Otherfirst")
+    body = await api.query(
+        "admin@acme.example",
+        DEPENDENT_ADD,
+        input={
+            "subscriberId": gid("Member", single.subscriber),
+            "dependent": child,
+            "effectiveDate": datetime.now(UTC).date().isoformat(),
+        },
+    )
+    assert body["data"]["dependentAdd"]["status"] == "PENDING_REVIEW", body
+    async with api.app.state.database.reader.connect() as connection:
+        item = await connection.scalar(select(func.max(ReviewItem.id)))
+    assert item is not None
+    made = await resolve(api, itemId=gid("ReviewItem", item), decision="CREATE_NEW")
+    assert made["errors"] == []
+    assert made["item"]["request"]["status"] == "PROCESSED"
+    async with api.app.state.database.reader.connect() as connection:
+        added = (
+            await connection.execute(
+                select(Member).where(Member.id == key_of(made["item"]["request"]["member"]["id"]))
+            )
+        ).one()
+        tiers = list(
+            await connection.scalars(
+                select(Coverage.tier)
+                .where(Coverage.member_id.in_([single.subscriber, added.id]))
+                .where(Coverage.termination_date.is_(None))
+            )
+        )
+    assert added.subscriber_id == single.subscriber
+    assert added.first_name == "Otherfirst"
+    assert {tier.value for tier in tiers} == {"EMPLOYEE_CHILDREN"}
