@@ -241,9 +241,6 @@ class EnrollmentQuery:
         return connection(page, list(records), ReviewItem, ReviewItemConnection)
 
 
-_PERSON = "Null or empty: REQUIRED."
-
-
 @strawberry.input(description="The employee enrolling.")
 class SubscriberInput:
     first_name: str
