@@ -319,3 +319,24 @@ async def test_a_dependent_added_after_review_joins_the_family(api: Api) -> None
     assert added.subscriber_id == single.subscriber
     assert added.first_name == "Otherfirst"
     assert {tier.value for tier in tiers} == {"EMPLOYEE_CHILDREN"}
+
+
+async def test_linking_to_an_active_member_of_the_group_is_refused_and_keeps_the_item(
+    api: Api,
+) -> None:
+    setup = await group_setup(api)
+    own = await existing_member(api, "Acme Manufacturing")
+    values = enrollment(setup, subscriber=as_submitted(own, firstName="Otherfirst"))
+    body = await api.query("admin@acme.example", ENROLL, input=values)
+    assert body["data"]["memberEnroll"]["status"] == "PENDING_REVIEW", body
+    async with api.app.state.database.reader.connect() as connection:
+        item = await connection.scalar(select(func.max(ReviewItem.id)))
+    assert item is not None
+    before = await counts(api)
+    linked = await resolve(
+        api, itemId=gid("ReviewItem", item), decision="LINK", memberId=gid("Member", own.key)
+    )
+    assert errors_of(linked) == [("memberId", "ALREADY_DONE")]
+    assert await counts(api) == before
+    still = (await queue(api))["data"]["reviewQueue"]["edges"]
+    assert [edge["node"]["id"] for edge in still] == [gid("ReviewItem", item)]

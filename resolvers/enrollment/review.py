@@ -201,7 +201,14 @@ async def resolve(
         else:
             people_ = [Person.from_json(stored) for stored in request.payload["people"]]
             links = await _links(session, request.payload["matches"], member_id)
-            refuse_active_links(people_, links, request.group_id)
+            try:
+                refuse_active_links(people_, links, request.group_id)
+            except Refused:
+                raise Refused.on(
+                    "memberId",
+                    "already an active member of the request's group: REJECT the request instead",
+                    ErrorCode.ALREADY_DONE,
+                ) from None
             rows = await complete(context, session, request, people_, links)
             linked = " (linked to an existing record)" if member_id is not None else ""
             note = f"enrolled after review{linked}: {len(rows)} member(s); {reason}"
