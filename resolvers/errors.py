@@ -20,6 +20,9 @@ class ErrorCode(enum.StrEnum):
     SELF_CHANGE = "SELF_CHANGE"
     PRIMARY_ADMINISTRATOR = "PRIMARY_ADMINISTRATOR"
     ALREADY_DONE = "ALREADY_DONE"
+    # Enrollment: what is not done online, and why.
+    MEDICARE_NOT_ONLINE = "MEDICARE_NOT_ONLINE"
+    COBRA_ADMINISTERED_BY_CARRIER = "COBRA_ADMINISTERED_BY_CARRIER"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ import strawberry
 from authz.privileges import Privilege
 from data.groups import DivisionRecord, GroupRecord
 from data.models import groups as model
+from data.models.enrollment import EnrollmentStatus
 from resolvers import groups
 from schema.billing import GroupBilling
 from schema.common import Info, global_id, parse_global_id, served_as
@@ -21,12 +22,19 @@ if TYPE_CHECKING:
     from data.models.enrollment import IdCardRequestStatus
     from schema.audit import AuditEventPage
     from schema.brokers import BrokerOfRecord
+    from schema.enrollment import EnrollmentRequestConnection
     from schema.id_cards import IdCardRequestConnection
     from schema.members import MemberConnection, MemberFilterInput
     from schema.users import GroupUser
 
 strawberry.enum(model.GroupStatus)
 strawberry.enum(model.BillingDelivery)
+# Here rather than in schema.enrollment: `Group.enrollmentRequests` takes it as an argument.
+strawberry.enum(
+    EnrollmentStatus,
+    description="PROCESSED: enrolled; PENDING_REVIEW: waiting for the carrier's manual review; "
+    "REJECTED: not enrolled.",
+)
 strawberry.enum(
     Privilege, description="What a user may do, in a group, a division or carrier-wide."
 )
@@ -112,6 +120,21 @@ class Group(Node, GroupBilling, GroupContracts):
             last=last,
             before=before,
         )
+
+    @strawberry.field(
+        description="Enrollments submitted, oldest first, with their status and history. "
+        "Needs MEMBERS_READ."
+    )
+    async def enrollment_requests(
+        self: GroupRecord,
+        info: Info,
+        status: EnrollmentStatus | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Annotated[EnrollmentRequestConnection, strawberry.lazy("schema.enrollment")]:
+        from schema.enrollment import enrollment_requests
+
+        return await enrollment_requests(info, self, status, first, after)
 
     @strawberry.field(description="Agencies appointed as this group's broker of record.")
     async def brokers_of_record(

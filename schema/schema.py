@@ -20,6 +20,7 @@ from strawberry.tools import merge_types
 
 from schema.billing import BillingMutation
 from schema.brokers import BrokersMutation, BrokersQuery
+from schema.enrollment import EnrollmentMutation, EnrollmentQuery
 from schema.errors import ClassifiedErrors
 from schema.execution import ShortcutExecutor
 from schema.groups import GroupsQuery
@@ -29,10 +30,19 @@ from schema.nodes import NODE_TYPES, NodesQuery
 from schema.plans import PlansQuery
 from schema.users import UsersMutation, UsersQuery
 
-Query = merge_types("Query", (UsersQuery, GroupsQuery, NodesQuery, BrokersQuery, PlansQuery))
+Query = merge_types(
+    "Query", (UsersQuery, GroupsQuery, NodesQuery, BrokersQuery, PlansQuery, EnrollmentQuery)
+)
 Mutation = merge_types(
     "Mutation",
-    (UsersMutation, BrokersMutation, MemberChangesMutation, BillingMutation, IdCardsMutation),
+    (
+        UsersMutation,
+        BrokersMutation,
+        MemberChangesMutation,
+        BillingMutation,
+        IdCardsMutation,
+        EnrollmentMutation,
+    ),
 )
 
 # Abuse limits: each refused with a clear error before any resolver (and so any SQL) runs.
