@@ -20,6 +20,7 @@ class ErrorCode(enum.StrEnum):
     SELF_CHANGE = "SELF_CHANGE"
     PRIMARY_ADMINISTRATOR = "PRIMARY_ADMINISTRATOR"
     ALREADY_DONE = "ALREADY_DONE"
+    GROUP_TOO_SMALL = "GROUP_TOO_SMALL"
 
 
 @dataclass(frozen=True, slots=True)

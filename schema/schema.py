@@ -20,6 +20,7 @@ from strawberry.tools import merge_types
 
 from schema.billing import BillingMutation
 from schema.brokers import BrokersMutation, BrokersQuery
+from schema.enrollment_batches import EnrollmentBatchesMutation, EnrollmentBatchesQuery
 from schema.errors import ClassifiedErrors
 from schema.groups import GroupsQuery
 from schema.member_changes import MemberChangesMutation
@@ -27,9 +28,19 @@ from schema.nodes import NODE_TYPES, NodesQuery
 from schema.plans import PlansQuery
 from schema.users import UsersMutation, UsersQuery
 
-Query = merge_types("Query", (UsersQuery, GroupsQuery, NodesQuery, BrokersQuery, PlansQuery))
+Query = merge_types(
+    "Query",
+    (UsersQuery, GroupsQuery, NodesQuery, BrokersQuery, PlansQuery, EnrollmentBatchesQuery),
+)
 Mutation = merge_types(
-    "Mutation", (UsersMutation, BrokersMutation, MemberChangesMutation, BillingMutation)
+    "Mutation",
+    (
+        UsersMutation,
+        BrokersMutation,
+        MemberChangesMutation,
+        BillingMutation,
+        EnrollmentBatchesMutation,
+    ),
 )
 
 # Abuse limits: each refused with a clear error before any resolver (and so any SQL) runs.
