@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ColumnElement
 
@@ -213,21 +213,27 @@ async def hold_lease(
     return processed
 
 
-def record_results(
+async def record_results(
     session: AsyncSession, batch_id: int, results: Sequence[RowResult], now: datetime
 ) -> None:
-    session.add_all(
-        EnrollmentBatchRow(
-            batch_id=batch_id,
-            row_number=result.row_number,
-            action=result.action,
-            outcome=result.outcome,
-            field=result.field,
-            message=result.message,
-            member_id=result.member_id,
-            processed_at=now,
-        )
-        for result in results
+    """One multi-row INSERT for a chunk's results (the unique row number: each row once)."""
+    if not results:
+        return
+    await session.execute(
+        insert(EnrollmentBatchRow),
+        [
+            {
+                "batch_id": batch_id,
+                "row_number": result.row_number,
+                "action": result.action,
+                "outcome": result.outcome,
+                "field": result.field,
+                "message": result.message,
+                "member_id": result.member_id,
+                "processed_at": now,
+            }
+            for result in results
+        ],
     )
 
 

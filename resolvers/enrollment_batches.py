@@ -292,7 +292,7 @@ async def _commit_chunk(
         if recorded is None or recorded != processed:
             raise LeaseLost
         results = [await apply_row(session, scope, row, now) for row in chunk]
-        enrollment_batches.record_results(session, scope.batch_id, results, now)
+        await enrollment_batches.record_results(session, scope.batch_id, results, now)
         await enrollment_batches.advance(session, scope.batch_id, len(results))
     return processed + len(results)
 

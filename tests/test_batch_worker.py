@@ -5,6 +5,7 @@ has exactly one result and every row's effect happened once."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import signal
 import sys
@@ -224,3 +225,42 @@ async def test_import_refusals(
     assert code == 1
     assert says in err
     assert out == ""
+
+
+async def test_a_stopping_server_hands_its_batch_back_to_the_queue(
+    demo_url: str, tmp_path: Path, database: Database
+) -> None:
+    rows = "".join(f"CHANGE,M{n},,CHILD,,,,,,,,,,,,,,,,,,,,\n" for n in range(10_000))
+    content = to_bytes(csv_text([])) + rows.encode()
+    acme = (await members_of(database, "Acme Manufacturing"))[0].group_id
+    settings = make_settings(demo_url, tmp_path)
+    async with serve_api(settings) as api:
+        payload = sent(await send(api, ADMIN, acme, content))
+        batch_id = int(base64.urlsafe_b64decode(payload["batch"]["id"]).decode().split(":")[1])
+        for _ in range(1000):  # stopped once its worker is under way
+            if (await batch_state(database, batch_id))[1] > 0:
+                break
+            await asyncio.sleep(0.005)
+    status, processed, total = await batch_state(database, batch_id)
+    assert (status, total) == ("QUEUED", 10_000)
+    assert 0 < processed < total
+    assert await recorded(database, batch_id) == list(range(2, processed + 2))
+
+    async with serve_api(settings) as api:
+        # The next server's worker looks after its idle wait; an upload wakes it at once.
+        api.app.state.batch_queued.set()
+        for _ in range(600):
+            if (await batch_state(database, batch_id))[0] == "COMPLETED":
+                break
+            await asyncio.sleep(0.05)
+    assert await batch_state(database, batch_id) == ("COMPLETED", total, total)
+    assert await recorded(database, batch_id) == list(range(2, total + 2))
+
+
+async def recorded(database: Database, batch_id: int) -> list[int]:
+    async with database.reader.connect() as connection:
+        return sorted(
+            await connection.scalars(
+                select(EnrollmentBatchRow.row_number).where(EnrollmentBatchRow.batch_id == batch_id)
+            )
+        )

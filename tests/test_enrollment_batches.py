@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bench.enrollment_files import csv_text, to_bytes, x12_text
@@ -475,3 +477,51 @@ async def test_a_file_that_is_not_a_multipart_upload_is_refused(api: Api) -> Non
         ADMIN, UPLOAD, input={"groupId": global_id("Group", acme), "file": "members.csv"}
     )
     assert body["data"]["enrollmentBatchUpload"]["errors"][0]["field"] == "file"
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    # Examples share the served app and its database: the property holds whatever came before.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    content=st.one_of(
+        st.binary(max_size=400),
+        st.builds(
+            lambda edits, cut: _damaged(edits, cut),
+            st.lists(st.tuples(st.integers(0, 3000), st.binary(max_size=4)), max_size=4),
+            st.integers(0, 3000),
+        ),
+    ),
+    filename=st.text(max_size=30),
+)
+async def test_any_upload_is_answered_in_the_payload(
+    api: Api, content: bytes, filename: str
+) -> None:
+    """Whatever is sent: a refusal in `errors`, or a batch whose every row gets its result;
+    never a top-level error (so never a 500)."""
+    acme = await group_id(api, "Acme Manufacturing")
+    body = await send(api, ADMIN, acme, content, filename=filename or "x")
+    assert "errors" not in body, body
+    payload = sent(body)
+    if payload["batch"] is None:
+        assert payload["errors"]
+        return
+    batch = await finished(api, payload["batch"]["id"])
+    assert batch["status"] == "COMPLETED"
+    assert batch["processed"] == batch["total"] == batch["rows"]["totalCount"]
+
+
+def _damaged(edits: list[tuple[int, bytes]], cut: int) -> bytes:
+    persons = [
+        PersonRow(
+            0, BatchRowAction.CHANGE, f"M10000{n:04d}", Relationship.SUBSCRIBER, phone="2125550100"
+        )
+        for n in range(4)
+    ]
+    content = bytearray(to_bytes(x12_text(persons) if cut % 2 else csv_text(persons)))
+    for position, replacement in edits:
+        position %= len(content) + 1
+        content[position : position + len(replacement)] = replacement
+    return bytes(content[: cut or None])
