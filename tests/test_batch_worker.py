@@ -173,6 +173,35 @@ async def test_a_killed_worker_is_resumed_without_doing_a_row_twice(
         assert person.phone == expected[person.id]
 
 
+async def test_two_workers_share_the_queue_and_no_row_is_done_twice(
+    demo_url: str, tmp_path: Path, environment: dict[str, str], database: Database
+) -> None:
+    people = await members_of(database, "Acme Manufacturing")
+    rows, expected = phone_changes(people)
+    async with serve_api(make_settings(demo_url, tmp_path, batch_workers=0)) as api:
+        for part in range(3):
+            content = to_bytes(csv_text(rows[part::3]))
+            assert sent(await send(api, ADMIN, people[0].group_id, content))["errors"] == []
+    options = ["worker", "--until-idle", "--chunk-rows", "3", "--poll", "0.05"]
+    (first, _, err), (second, _, _) = await asyncio.gather(
+        groupgate(environment, *options), groupgate(environment, *options)
+    )
+    assert (first, second) == (0, 0), err
+    async with database.reader.connect() as connection:
+        states = set(await connection.scalars(select(EnrollmentBatch.status)))
+        results = await connection.scalar(select(func.count()).select_from(EnrollmentBatchRow))
+        changed = list(
+            await connection.scalars(
+                select(AuditEvent.target_id).where(AuditEvent.action == "member.updated")
+            )
+        )
+    assert states == {"COMPLETED"}
+    assert results == len(rows)
+    assert sorted(map(str, changed)) == sorted(str(member_id) for member_id in expected)
+    for person in await members_of(database, "Acme Manufacturing"):
+        assert person.phone == expected[person.id]
+
+
 async def test_import_processes_a_file_and_summarises_it(
     environment: dict[str, str], database: Database, tmp_path: Path
 ) -> None:
