@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +29,7 @@ from groupgate.graphql import graphql_endpoint
 from groupgate.health import healthz, readyz
 from groupgate.oauth_routes import oauth_routes
 from groupgate.settings import Settings
+from resolvers import enrollment_batches
 
 REQUEST_ID_HEADER = "x-request-id"
 
@@ -83,6 +87,37 @@ async def token_source(
     return TokenSource(external, remote_keys=remote)
 
 
+def worker_name(index: int = 0) -> str:
+    """Names a batch worker in its lease: which host and process holds a batch."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{index}"
+
+
+@asynccontextmanager
+async def batch_workers(
+    settings: Settings, database: Database, store: LocalFileStore, queued: asyncio.Event
+) -> AsyncIterator[None]:
+    """The server's own enrollment batch workers, woken by uploads; stopped with the server
+    (a batch in progress goes back to the queue at its next chunk)."""
+    stop = asyncio.Event()
+    workers = [
+        enrollment_batches.Worker(
+            database=database,
+            store=store,
+            secret_key=settings.secret_key.get_secret_value().encode(),
+            name=worker_name(index),
+        )
+        for index in range(settings.batch_workers)
+    ]
+    tasks = [
+        asyncio.create_task(enrollment_batches.run(worker, stop, wake=queued)) for worker in workers
+    ]
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     settings.check()
@@ -92,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         database = Database.connect(settings.database_url)
         app.state.database = database
         app.state.file_store = LocalFileStore(settings.file_store_path)
+        app.state.batch_queued = asyncio.Event()
         # Production refused to start without a key; development makes its first one.
         app.state.signing_keys = (
             keys.load(settings.signing_key_path)
@@ -109,7 +145,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 # from walking it again and again under load.
                 gc.collect()
                 gc.freeze()
-                async with watching(policy):
+                async with (
+                    watching(policy),
+                    batch_workers(settings, database, app.state.file_store, app.state.batch_queued),
+                ):
                     yield
             finally:
                 await database.dispose()

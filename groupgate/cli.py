@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from data import migrate
@@ -59,6 +61,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     token.add_argument("email", help="e-mail of an active user, e.g. admin@acme.example")
     token.set_defaults(run=_token)
+
+    worker = commands.add_parser(
+        "worker", help="process enrollment batch files, as a worker process beside the servers"
+    )
+    worker.add_argument("--poll", type=float, default=1.0, help="seconds between looks (1)")
+    worker.add_argument("--until-idle", action="store_true", help="stop when no batch waits")
+    worker.add_argument("--chunk-rows", type=_positive, default=100, help="rows a transaction")
+    worker.add_argument(
+        "--lease-seconds", type=_positive, default=60, help="a dead worker's batch waits this long"
+    )
+    worker.set_defaults(run=_worker)
+
+    enrollments = commands.add_parser("enrollments", help="enrollment batch files")
+    enrollment_commands = enrollments.add_subparsers(required=True, metavar="ACTION")
+    import_command = enrollment_commands.add_parser(
+        "import", help="queue a CSV or X12 834 file for a group, process it, and summarise"
+    )
+    import_command.add_argument("file", type=Path, help="the enrollment file")
+    import_command.add_argument("--group", required=True, help="the group number")
+    import_command.set_defaults(run=_enrollments_import)
 
     keys = commands.add_parser("keys", help="token-signing keys")
     key_commands = keys.add_subparsers(required=True, metavar="ACTION")
@@ -183,6 +205,53 @@ def _token(settings: Settings, arguments: argparse.Namespace) -> int:
     signing_keys = keys.load_or_create(settings.signing_key_path)
     print(issue_access_token(signing_keys, token_settings(settings), subject=f"user:{user_id}"))
     return 0
+
+
+def _worker(settings: Settings, arguments: argparse.Namespace) -> int:
+    from data.files import LocalFileStore
+    from groupgate.app import worker_name
+    from resolvers import enrollment_batches
+
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(message)s")
+
+    async def run() -> None:
+        database = Database.connect(settings.database_url)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        worker = enrollment_batches.Worker(
+            database=database,
+            store=LocalFileStore(settings.file_store_path),
+            secret_key=settings.secret_key.get_secret_value().encode(),
+            name=worker_name(),
+            chunk_rows=arguments.chunk_rows,
+            lease=timedelta(seconds=arguments.lease_seconds),
+        )
+        try:
+            await enrollment_batches.run(
+                worker, stop, poll_seconds=arguments.poll, until_idle=arguments.until_idle
+            )
+        finally:
+            await database.dispose()
+
+    asyncio.run(run())
+    return 0
+
+
+def _enrollments_import(settings: Settings, arguments: argparse.Namespace) -> int:
+    from groupgate.batch_import import import_file
+
+    try:
+        content = arguments.file.read_bytes()
+    except OSError as error:
+        print(f"groupgate: cannot read {arguments.file}: {error.strerror}", file=sys.stderr)
+        return 1
+    return asyncio.run(
+        import_file(
+            settings, group_number=arguments.group, name=arguments.file.name, content=content
+        )
+    )
 
 
 def _keys_rotate(settings: Settings, _arguments: argparse.Namespace) -> int:

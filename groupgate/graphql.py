@@ -16,10 +16,13 @@ from strawberry.http import GraphQLHTTPResponse
 
 from groupgate.authentication import USER_STATE, BearerAuthentication
 from resolvers.context import Context
+from resolvers.enrollment_batches import MAX_FILE_BYTES
 from schema.schema import build_schema
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 MAX_BODY_BYTES = 100 * 1024
+# A multipart request carries a file (an enrollment batch of at most 50 MB) and its envelope.
+MAX_UPLOAD_BODY_BYTES = MAX_FILE_BYTES + 1024 * 1024
 
 
 def _prefers_graphql_response(accept: str) -> bool:
@@ -49,6 +52,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             public_url=state.settings.token_issuer,
             now=now,
             secret_key=state.settings.secret_key.get_secret_value().encode(),
+            files=state.file_store,
+            batch_queued=state.batch_queued,
         )
 
     async def get_root_value(self, request: Request | WebSocket) -> None:
@@ -84,19 +89,34 @@ def _is_request_error(data: GraphQLHTTPResponse) -> bool:
 
 
 class BodyLimit:
-    """Refuse a request body over the limit (413), before it is read whole or parsed."""
+    """Refuse a request body over the limit (413), before it is read whole or parsed.
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    File uploads (multipart requests) have a larger limit of their own; every other request
+    keeps the small one.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = MAX_BODY_BYTES,
+        max_upload_bytes: int = MAX_UPLOAD_BODY_BYTES,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        headers = dict(scope.get("headers", []))
+        content_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
+        # Only a signed request may send a file: an anonymous one keeps the small limit.
+        upload = content_type == b"multipart/form-data" and b"authorization" in headers
+        limit = self.max_upload_bytes if upload else self.max_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
         received = 0
 
@@ -104,17 +124,17 @@ class BodyLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
+            if received > limit:
                 raise _TooLarge
             return message
 
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        message = f"request body over {self.max_bytes // 1024} KB"
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        message = f"request body over {limit // 1024} KB"
         body = {"errors": [{"message": message, "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]}
         await JSONResponse(body, status_code=413)(scope, receive, send)
 
@@ -128,5 +148,8 @@ def graphql_endpoint(*, development: bool) -> ASGIApp:
     graphql = GraphQLEndpoint(
         build_schema(production=not development),
         graphql_ide="graphiql" if development else None,
+        # Enrollment files come as GraphQL multipart requests. No CSRF exposure: a request is
+        # authenticated by its Authorization header, never by a cookie a browser would add.
+        multipart_uploads_enabled=True,
     )
     return BodyLimit(BearerAuthentication(graphql))

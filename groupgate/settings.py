@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Enrollment batch workers inside the server process; 0 leaves batches to separate
+    # `groupgate worker` processes.
+    batch_workers: int = Field(default=1, ge=0, le=8)
 
     @property
     def is_production(self) -> bool:

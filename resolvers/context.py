@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from authz.access import AccessMap
 from authz.enforcement import PolicyStore
 from data.audit import Actor
 from data.database import Database
+from data.files import FileStore
 from data.users import UserRecord
 from resolvers.errors import NotAuthenticated
 from resolvers.loaders import Loaders
@@ -32,6 +34,10 @@ class Context:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     # Keys what the gateway signs or hashes for itself (download links, bank accounts, SSNs).
     secret_key: bytes = field(default=b"", repr=False)
+    # Where uploaded files are kept (enrollment batch files); None where nothing is uploaded.
+    files: FileStore | None = None
+    # Set when a batch is queued, to wake this process's batch workers at once.
+    batch_queued: asyncio.Event | None = None
 
     def link(self, path: str) -> str:
         return self.public_url.rstrip("/") + path

@@ -23,6 +23,7 @@ class ErrorCode(enum.StrEnum):
     # Enrollment: what is not done online, and why.
     MEDICARE_NOT_ONLINE = "MEDICARE_NOT_ONLINE"
     COBRA_ADMINISTERED_BY_CARRIER = "COBRA_ADMINISTERED_BY_CARRIER"
+    GROUP_TOO_SMALL = "GROUP_TOO_SMALL"
 
 
 @dataclass(frozen=True, slots=True)

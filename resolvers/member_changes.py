@@ -13,13 +13,14 @@ import enum
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.privileges import Privilege
 from data import audit, member_changes
+from data.audit import Actor
 from data.members import MemberRecord
 from data.models.members import Coverage, Member, MemberStatus, Relationship, Sex
 from data.normalize import name_key
@@ -282,34 +283,40 @@ async def update_member(
             Privilege.MEMBERS_READ_PII, row.group_id, row.division_id
         ):
             raise NotAllowed(Privilege.MEMBERS_READ_PII.value)
-        wanted = _wanted(change, context.today)
-        changed = {
-            column: value for column, value in wanted.items() if getattr(row, column) != value
-        }
-        if not changed:
-            raise Refused.on(
-                None,
-                "nothing to change: the member already has these values",
-                ErrorCode.ALREADY_DONE,
-            )
-        before = {_INPUT_FIELD[column]: _jsonable(getattr(row, column)) for column in changed}
-        for column, value in changed.items():
-            setattr(row, column, value)
-        # The search keys follow the names they are made from.
-        row.first_name_key = name_key(row.first_name)
-        row.last_name_key = name_key(row.last_name)
-        audit.record(
-            session,
-            context.actor,
-            action="member.updated",
-            target_type="member",
-            target_id=row.id,
-            group_id=row.group_id,
-            now=context.now,
-            before=before,
-            after={_INPUT_FIELD[column]: _jsonable(value) for column, value in changed.items()},
+        return apply_update(session, row, change, actor=context.actor, now=context.now)
+
+
+def apply_update(
+    session: AsyncSession, row: Member, change: MemberChange, *, actor: Actor, now: datetime
+) -> MemberRecord:
+    """The update itself, in the caller's unit of work, on a member it locked and may change
+    (a request, or a batch file's row)."""
+    wanted = _wanted(change, now.date())
+    changed = {column: value for column, value in wanted.items() if getattr(row, column) != value}
+    if not changed:
+        raise Refused.on(
+            None,
+            "nothing to change: the member already has these values",
+            ErrorCode.ALREADY_DONE,
         )
-        return member_changes.record_of(row)
+    before = {_INPUT_FIELD[column]: _jsonable(getattr(row, column)) for column in changed}
+    for column, value in changed.items():
+        setattr(row, column, value)
+    # The search keys follow the names they are made from.
+    row.first_name_key = name_key(row.first_name)
+    row.last_name_key = name_key(row.last_name)
+    audit.record(
+        session,
+        actor,
+        action="member.updated",
+        target_type="member",
+        target_id=row.id,
+        group_id=row.group_id,
+        now=now,
+        before=before,
+        after={_INPUT_FIELD[column]: _jsonable(value) for column, value in changed.items()},
+    )
+    return member_changes.record_of(row)
 
 
 def month_end(day: date, months_ahead: int = 0) -> date:
@@ -355,46 +362,61 @@ async def terminate_coverage(
     """End the member's coverage on the date (by default, the end of this month); a subscriber's
     dependents end with it, except those whose coverage already ends earlier."""
     context.signed_in()
-    today = context.today
-    ends_on = termination_date or month_end(today)
     async with context.transaction() as session:
         row = await _writable(context, session, member_id)
-        errors = _termination_errors(ends_on, today, reason, row.relationship)
-        if errors:
-            raise Refused(*errors)
-        # A family shares its subscriber's division: whoever may change it may change them.
-        family = [row]
-        if row.relationship == Relationship.SUBSCRIBER:
-            family += await member_changes.dependents_for_update(session, row.id)
-        coverages = await member_changes.newest_coverages_for_update(
-            session, [person.id for person in family]
+        return await apply_termination(
+            session, row, termination_date, reason, actor=context.actor, now=context.now
         )
-        own = coverages.get(row.id)
-        if own is None:
-            raise Refused.on("memberId", "this member has no coverage to terminate")
-        if own.termination_date is not None and own.termination_date <= ends_on:
+
+
+async def apply_termination(
+    session: AsyncSession,
+    row: Member,
+    termination_date: date | None,
+    reason: TerminationReason,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> MemberRecord:
+    """The termination itself, in the caller's unit of work, of a member it locked and may
+    change (a request, or a batch file's row)."""
+    today = now.date()
+    ends_on = termination_date or month_end(today)
+    errors = _termination_errors(ends_on, today, reason, row.relationship)
+    if errors:
+        raise Refused(*errors)
+    # A family shares its subscriber's division: whoever may change it may change them.
+    family = [row]
+    if row.relationship == Relationship.SUBSCRIBER:
+        family += await member_changes.dependents_for_update(session, row.id)
+    coverages = await member_changes.newest_coverages_for_update(
+        session, [person.id for person in family]
+    )
+    own = coverages.get(row.id)
+    if own is None:
+        raise Refused.on("memberId", "this member has no coverage to terminate")
+    if own.termination_date is not None and own.termination_date <= ends_on:
+        raise Refused.on(
+            "memberId",
+            f"coverage already ends on {own.termination_date}",
+            ErrorCode.ALREADY_DONE,
+        )
+    for person in family:
+        coverage = coverages.get(person.id)
+        if coverage is None or (
+            coverage.termination_date is not None and coverage.termination_date <= ends_on
+        ):
+            continue  # a dependent whose coverage already ends earlier keeps its date
+        if coverage.effective_date > ends_on:
+            whose = "the coverage" if person is row else f"{person.member_number}'s coverage"
             raise Refused.on(
-                "memberId",
-                f"coverage already ends on {own.termination_date}",
-                ErrorCode.ALREADY_DONE,
+                "terminationDate", f"lies before {whose} starts ({coverage.effective_date})"
             )
-        for person in family:
-            coverage = coverages.get(person.id)
-            if coverage is None or (
-                coverage.termination_date is not None and coverage.termination_date <= ends_on
-            ):
-                continue  # a dependent whose coverage already ends earlier keeps its date
-            if coverage.effective_date > ends_on:
-                whose = "the coverage" if person is row else f"{person.member_number}'s coverage"
-                raise Refused.on(
-                    "terminationDate", f"lies before {whose} starts ({coverage.effective_date})"
-                )
-            _end(context, session, person, coverage, ends_on, reason, named=row)
-        return member_changes.record_of(row)
+        _end(session, person, coverage, ends_on, reason, named=row, actor=actor, now=now)
+    return member_changes.record_of(row)
 
 
 def _end(
-    context: Context,
     session: AsyncSession,
     person: Member,
     coverage: Coverage,
@@ -402,24 +424,26 @@ def _end(
     reason: TerminationReason,
     *,
     named: Member,
+    actor: Actor,
+    now: datetime,
 ) -> None:
     """A future-dated termination leaves the member ACTIVE: its coverage still runs until then."""
     before: dict[str, Any] = {"terminationDate": _jsonable(coverage.termination_date)}
     after: dict[str, Any] = {"terminationDate": ends_on.isoformat(), "reason": reason.value}
     coverage.termination_date = ends_on
-    if ends_on <= context.today and person.status != MemberStatus.TERMINATED:
+    if ends_on <= now.date() and person.status != MemberStatus.TERMINATED:
         before["status"], after["status"] = person.status.value, MemberStatus.TERMINATED.value
         person.status = MemberStatus.TERMINATED
     if person is not named:  # a dependent, ended with its subscriber
         after["withSubscriberId"] = named.id
     audit.record(
         session,
-        context.actor,
+        actor,
         action="coverage.terminated",
         target_type="member",
         target_id=person.id,
         group_id=person.group_id,
-        now=context.now,
+        now=now,
         before=before,
         after=after,
     )

@@ -21,6 +21,7 @@ from strawberry.tools import merge_types
 from schema.billing import BillingMutation
 from schema.brokers import BrokersMutation, BrokersQuery
 from schema.enrollment import EnrollmentMutation, EnrollmentQuery
+from schema.enrollment_batches import EnrollmentBatchesMutation, EnrollmentBatchesQuery
 from schema.errors import ClassifiedErrors
 from schema.execution import ShortcutExecutor
 from schema.groups import GroupsQuery
@@ -31,7 +32,16 @@ from schema.plans import PlansQuery
 from schema.users import UsersMutation, UsersQuery
 
 Query = merge_types(
-    "Query", (UsersQuery, GroupsQuery, NodesQuery, BrokersQuery, PlansQuery, EnrollmentQuery)
+    "Query",
+    (
+        UsersQuery,
+        GroupsQuery,
+        NodesQuery,
+        BrokersQuery,
+        PlansQuery,
+        EnrollmentQuery,
+        EnrollmentBatchesQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -42,6 +52,7 @@ Mutation = merge_types(
         BillingMutation,
         IdCardsMutation,
         EnrollmentMutation,
+        EnrollmentBatchesMutation,
     ),
 )
 
