@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from collections.abc import Awaitable, Callable
@@ -76,4 +77,5 @@ class NodesQuery:
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise Refused.on("ids", f"at most {MAX_NODES} IDs at a time")
-        return [await _fetch(info.context, value) for value in ids]
+        # Fetched together, so that IDs of one type share their loader's batch.
+        return list(await asyncio.gather(*(_fetch(info.context, value) for value in ids)))

@@ -280,3 +280,28 @@ async def test_a_list_of_groups_pages_their_members_in_one_statement(api: Api) -
             assert group["members"] == alone["data"]["group"]["members"]
     # The caller, the groups, the pages, their counts, coverages, plans: not one per group.
     assert counts[0] == counts[1] <= 6, counts
+
+
+async def test_nodes_of_one_type_share_one_statement(api: Api) -> None:
+    book = await api.query(READER, BOOK, n=6)
+    ids = [
+        edge["node"]["id"] for group in book["data"]["groups"] for edge in group["members"]["edges"]
+    ]
+    assert len(ids) >= 12
+    token = await api.token(READER)
+    counts = []
+    for some in (ids[:2], ids):
+        with statements(api.app.state.database.engine) as seen:
+            response = await api.client.post(
+                "/graphql",
+                json={
+                    "query": "query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Member "
+                    "{ lastName coverage { plan { code } } } } }",
+                    "variables": {"ids": some},
+                },
+                headers={"authorization": f"Bearer {token}"},
+            )
+        assert [node["id"] for node in response.json()["data"]["nodes"]] == some
+        counts.append(len(seen))
+    # The caller, the members, their coverages, their plans.
+    assert counts[0] == counts[1] == 4, counts
