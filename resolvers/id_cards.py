@@ -21,6 +21,7 @@ import asyncio
 import enum
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from authz.privileges import Privilege
@@ -33,6 +34,7 @@ from data.pagination import Page
 from resolvers import members
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, FieldError, NotAllowed, Refused
+from resolvers.loaders import BatchLoader, DomainLoaders
 from resolvers.member_changes import AddressChange, valid_address
 from resolvers.members import CoverageStatus, can_read
 from resolvers.pagination import page_request
@@ -253,6 +255,22 @@ async def advance_request(
             after={"idCardRequestId": row.id, "status": status.value},
         )
         return id_cards.record_of(row, division_id)
+
+
+class IdCardLoaders(DomainLoaders):
+    @cached_property
+    def request_by_id(self) -> BatchLoader[int, IdCardRequestRecord | None]:
+        return BatchLoader(self.reader, id_cards.requests_by_id)
+
+
+async def request(context: Context, request_id: int) -> IdCardRequestRecord | None:
+    """A request whose member the caller may read; any other answers like one that is not."""
+    found = await context.loaders.domain(IdCardLoaders).request_by_id.load(request_id)
+    if found is None or not context.access.allows(
+        Privilege.MEMBERS_READ, found.group_id, found.division_id
+    ):
+        return None
+    return found
 
 
 def _divisions(context: Context, group_id: int) -> frozenset[int] | None:

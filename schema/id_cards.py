@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
@@ -19,7 +20,7 @@ from schema.errors import UserError, user_errors
 from schema.member_changes import AddressInput
 from schema.members import Address, Member
 from schema.permissions import guarded_leaf
-from schema.relay import Connection, connection
+from schema.relay import Connection, Node, connection
 from schema.users import User
 
 strawberry.enum(
@@ -33,8 +34,12 @@ strawberry.enum(
 
 
 @strawberry.type(description="A request for a member's ID card, and where it stands.")
-class IdCardRequest:
+class IdCardRequest(Node):
     status: IdCardRequestStatus
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, IdCardRequestRecord)
 
     @strawberry.field(description="Opaque: give it back to `idCardRequestAdvance`.")
     def id(self: IdCardRequestRecord) -> strawberry.ID:

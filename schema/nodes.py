@@ -10,13 +10,14 @@ from typing import Any
 
 import strawberry
 
-from resolvers import billing, contracts, groups, members, plans
+from resolvers import billing, contracts, groups, id_cards, members, plans
 from resolvers.context import Context
 from resolvers.errors import Refused
 from schema.billing import Bill, BillLine, Payment
 from schema.common import Info
 from schema.contracts import Contract, Document
 from schema.groups import Division, Group
+from schema.id_cards import IdCardRequest
 from schema.members import Member
 from schema.plans import Plan
 from schema.relay import Node
@@ -35,6 +36,7 @@ FETCHERS: dict[str, Fetch] = {
     "Payment": billing.payment,
     "Contract": contracts.contract,
     "Document": contracts.document,
+    "IdCardRequest": id_cards.request,
 }
 NODE_TYPES: list[type] = [
     Group,
@@ -46,6 +48,7 @@ NODE_TYPES: list[type] = [
     Bill,
     BillLine,
     Payment,
+    IdCardRequest,
 ]
 
 

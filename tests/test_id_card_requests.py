@@ -101,6 +101,33 @@ async def test_the_group_lists_its_requests_newest_first_as_far_as_the_caller_re
     assert await api.query(GLOBEX, LEAN_LIST, n=group["number"]) == {"data": {"group": None}}
 
 
+NODE = """
+query ($id: ID!) { node(id: $id) { id ... on IdCardRequest { status member { id } } } }
+"""
+
+
+async def test_a_request_by_its_id_as_far_as_the_caller_reads_its_member(api: Api) -> None:
+    await grant_hr_id_cards(api)
+    east, west = await family(api, "EAST"), await family(api, "WEST")
+    [in_east] = await requested(api, [east.subscriber])
+    [in_west] = await requested(api, [west.subscriber])
+    found = await api.query(ADMIN, NODE, id=in_east["id"])
+    assert found["data"]["node"] == {
+        "id": in_east["id"],
+        "status": "REQUESTED",
+        "member": {"id": global_id("Member", east.subscriber)},
+    }
+    assert (await api.query(HR, NODE, id=in_east["id"]))["data"]["node"]["id"] == in_east["id"]
+    # Another division, another group, no members at all, no such request: all alike.
+    for email, request_id in [
+        (HR, in_west["id"]),
+        (GLOBEX, in_east["id"]),
+        (BILLING, in_east["id"]),
+        (ADMIN, global_id("IdCardRequest", 10**9)),
+    ]:
+        assert await api.query(email, NODE, id=request_id) == {"data": {"node": None}}
+
+
 async def test_the_list_filters_by_status_and_refuses_bad_arguments(api: Api) -> None:
     group = await acme(api)
     household = await family(api)
