@@ -68,6 +68,7 @@ class Options:
     measure: float = 20.0
     clients: tuple[int, ...] = (1, 20)
     operations: tuple[str, ...] = tuple(OPERATIONS)
+    pool_size: int | None = None  # the gateway's GROUPGATE_DATABASE_POOL_SIZE; None: its default
 
 
 async def main() -> None:
@@ -82,6 +83,8 @@ async def run(options: Options) -> None:
     with tempfile.TemporaryDirectory(prefix="portal-load-") as temporary:
         directory = Path(temporary)
         environment = gateway_environment(url, directory)
+        if options.pool_size is not None:
+            environment["GROUPGATE_DATABASE_POOL_SIZE"] = str(options.pool_size)
         settings = Settings.model_validate(
             {name.removeprefix("GROUPGATE_").lower(): value for name, value in environment.items()}
         )
@@ -280,12 +283,16 @@ def cli(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--operations", nargs="+", choices=list(OPERATIONS), default=list(OPERATIONS)
     )
+    parser.add_argument(
+        "--pool-size", type=int, default=None, help="the gateway's PostgreSQL pool (its default)"
+    )
     arguments = parser.parse_args(argv)
     options = Options(
         warm_up=arguments.warm_up,
         measure=arguments.measure,
         clients=tuple(arguments.clients),
         operations=tuple(arguments.operations),
+        pool_size=arguments.pool_size,
     )
     asyncio.run(run(options))
     return 0

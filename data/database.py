@@ -45,10 +45,9 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     # No pre-ping: it costs round trips on every loader batch (bench/RESULTS.md); connections
     # are recycled instead, and a dead server shows in /readyz.
     options.setdefault("pool_recycle", 1800)
-    # A request runs up to three loader batches at once, each on its own connection: 20 busy
-    # clients overflowed a pool of 20, and every overflow connection was closed on return and
-    # opened again (22 new sessions in 15 s, bench/RESULTS.md). 30 kept, 10 more at a peak:
-    # at most 40 per worker, within PostgreSQL's default 100 for two workers and the tools.
+    # A request runs several loader batches at once, each on its own connection; connections
+    # beyond the pool are closed on return and opened again. 30 kept (GROUPGATE_DATABASE_POOL_SIZE
+    # in the server), 10 more at a peak: within PostgreSQL's default 100 for two workers.
     options.setdefault("pool_size", 30)
     options.setdefault("max_overflow", 10)
     return create_async_engine(url, **options)

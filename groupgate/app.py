@@ -124,7 +124,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        database = Database.connect(settings.database_url)
+        database = Database.connect(
+            settings.database_url,
+            **(
+                {}
+                if settings.database_backend == "sqlite"
+                else {"pool_size": settings.database_pool_size}
+            ),
+        )
         app.state.database = database
         app.state.file_store = LocalFileStore(settings.file_store_path)
         app.state.batch_queued = asyncio.Event()

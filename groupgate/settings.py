@@ -23,6 +23,10 @@ class Settings(BaseSettings):
 
     env: Literal["development", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL
+    # PostgreSQL connections each server process keeps (10 more at a peak). A request runs up
+    # to five loader batches at once, one connection each: 20 busy dashboards want ~60, and a
+    # smaller pool reconnects under load (bench/RESULTS.md). Mind max_connections over workers.
+    database_pool_size: int = Field(default=30, ge=1, le=500)
     # Directory holding the token-signing keys (one JWK file per key, newest signs).
     signing_key_path: Path = Path("./var/signing-keys")
     # Keys the SSN hash and signed download URLs; long and random in production.
