@@ -31,7 +31,7 @@ from data.models.billing import (
 from data.models.groups import BillingDelivery, Group
 from data.models.members import Member
 from data.models.plans import CoverageTier
-from data.pagination import Page, PageRequest, fetch_page
+from data.pagination import Page, PageRequest, fetch_page_newest_first
 
 # Payments that reduce what is owed: a pending one is money on its way.
 COUNTED_PAYMENTS = (PaymentStatus.SETTLED, PaymentStatus.PENDING)
@@ -160,28 +160,6 @@ def account_hash(account_number: str, key: bytes) -> str:
     return hmac.new(key, account_number.encode(), hashlib.sha256).hexdigest()
 
 
-async def _newest_first(
-    connection: AsyncConnection,
-    statement: Select[Any],
-    order: Sequence[Any],
-    request: PageRequest,
-    *,
-    count: bool,
-) -> Page:
-    """A page in descending `order`: the mirror page of the ascending list, turned around."""
-    mirrored = PageRequest(
-        first=request.last, after=request.before, last=request.first, before=request.after
-    )
-    page = await fetch_page(connection, statement, order, mirrored, count=count)
-    return Page(
-        rows=page.rows[::-1],
-        positions=page.positions[::-1],
-        has_next_page=page.has_previous_page,
-        has_previous_page=page.has_next_page,
-        total_count=page.total_count,
-    )
-
-
 async def bills_page(
     connection: AsyncConnection,
     *,
@@ -197,7 +175,7 @@ async def bills_page(
         statement = statement.where(Bill.period >= periods_from)
     if periods_to is not None:
         statement = statement.where(Bill.period <= periods_to)
-    page = await _newest_first(connection, statement, BILL_ORDER, request, count=count)
+    page = await fetch_page_newest_first(connection, statement, BILL_ORDER, request, count=count)
     width = len(BILL_ORDER)
     return page, [BillRecord(*row[:-width]) for row in page.rows]
 
@@ -361,7 +339,7 @@ async def payments_page(
 ) -> tuple[Page, list[PaymentRecord]]:
     """A page of a group's payment history, newest first."""
     statement = select(*_PAYMENT, *PAYMENT_ORDER).where(Payment.group_id == group_id)
-    page = await _newest_first(connection, statement, PAYMENT_ORDER, request, count=count)
+    page = await fetch_page_newest_first(connection, statement, PAYMENT_ORDER, request, count=count)
     width = len(PAYMENT_ORDER)
     return page, [PaymentRecord(*row[:-width]) for row in page.rows]
 

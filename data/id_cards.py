@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from data.models.enrollment import IdCardRequest, IdCardRequestStatus
 from data.models.members import Member
-from data.pagination import Page, PageRequest, fetch_page
+from data.pagination import Page, PageRequest, fetch_page_newest_first
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,24 +60,6 @@ def _with_member(statement: Select[Any]) -> Select[Any]:
     return statement.join(Member, Member.id == IdCardRequest.member_id)
 
 
-async def _newest_first(
-    connection: AsyncConnection, statement: Select[Any], request: PageRequest, *, count: bool
-) -> Page:
-    """A page in descending order: the mirror page of the ascending list, turned around (as the
-    payment history pages)."""
-    mirrored = PageRequest(
-        first=request.last, after=request.before, last=request.first, before=request.after
-    )
-    page = await fetch_page(connection, statement, REQUEST_ORDER, mirrored, count=count)
-    return Page(
-        rows=page.rows[::-1],
-        positions=page.positions[::-1],
-        has_next_page=page.has_previous_page,
-        has_previous_page=page.has_next_page,
-        total_count=page.total_count,
-    )
-
-
 async def requests_page(
     connection: AsyncConnection,
     *,
@@ -96,7 +78,7 @@ async def requests_page(
         statement = statement.where(Member.division_id.in_(sorted(divisions)))
     if status is not None:
         statement = statement.where(IdCardRequest.status == status)
-    page = await _newest_first(connection, statement, request, count=count)
+    page = await fetch_page_newest_first(connection, statement, REQUEST_ORDER, request, count=count)
     width = len(REQUEST_ORDER)
     return page, [IdCardRequestRecord(*row[:-width]) for row in page.rows]
 

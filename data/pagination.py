@@ -153,3 +153,25 @@ async def fetch_pages(
             )
         )
     return pages
+
+
+async def fetch_page_newest_first(
+    connection: AsyncConnection,
+    statement: Select[Any],
+    order: Sequence[Any],
+    request: PageRequest,
+    *,
+    count: bool,
+) -> Page:
+    """A page in descending `order`: the mirror page of the ascending list, turned around."""
+    mirrored = PageRequest(
+        first=request.last, after=request.before, last=request.first, before=request.after
+    )
+    page = await fetch_page(connection, statement, order, mirrored, count=count)
+    return Page(
+        rows=page.rows[::-1],
+        positions=page.positions[::-1],
+        has_next_page=page.has_previous_page,
+        has_previous_page=page.has_next_page,
+        total_count=page.total_count,
+    )

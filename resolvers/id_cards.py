@@ -273,16 +273,6 @@ async def request(context: Context, request_id: int) -> IdCardRequestRecord | No
     return found
 
 
-def _divisions(context: Context, group_id: int) -> frozenset[int] | None:
-    """None: the whole group; else the divisions whose members' requests the caller may read."""
-    reach = context.access.reach(Privilege.MEMBERS_READ)
-    if reach.every_group or group_id in reach.whole_groups:
-        return None
-    if group_id in reach.divisions:
-        return reach.divisions[group_id]
-    raise NotAllowed(Privilege.MEMBERS_READ.value)
-
-
 async def requests_page(
     context: Context,
     group_id: int,
@@ -293,7 +283,7 @@ async def requests_page(
     count: bool,
 ) -> tuple[Page, list[IdCardRequestRecord]]:
     """The group's requests, newest first, as far as the caller reads their members."""
-    divisions = _divisions(context, group_id)
+    divisions = members.readable_divisions(context, group_id)
     request = page_request(first=first, after=after, last=None, before=None, kinds=(datetime, int))
     async with context.database.reader.connect() as connection:
         return await id_cards.requests_page(

@@ -66,8 +66,9 @@ class Includes:
     dependents: Includes | None = None
 
 
-def _divisions(context: Context, group_id: int) -> frozenset[int] | None:
-    """None: the whole group; else the divisions whose members the caller may read."""
+def readable_divisions(context: Context, group_id: int) -> frozenset[int] | None:
+    """None: the whole group; else the divisions whose members (and what concerns them: their
+    requests, their cards) the caller may read. NotAllowed if none."""
     reach = context.access.reach(Privilege.MEMBERS_READ)
     if reach.every_group or group_id in reach.whole_groups:
         return None
@@ -92,7 +93,7 @@ async def members_page(
     before: str | None,
     count: bool,
 ) -> tuple[Page, list[MemberRecord]]:
-    divisions = _divisions(context, group_id)
+    divisions = readable_divisions(context, group_id)
     if search is not None and len(search) > 100:
         raise Refused.on("search", "at most 100 characters", ErrorCode.INVALID)
     if where.division_id is not None:

@@ -20,7 +20,6 @@ from data.models.plans import CoverageTier
 from data.pagination import Page
 from resolvers import members
 from resolvers.context import Context
-from resolvers.errors import NotAllowed
 from resolvers.loaders import BatchLoader, DomainLoaders
 from resolvers.pagination import page_request
 
@@ -107,16 +106,6 @@ def submission(request: RequestRecord) -> Submission:
     )
 
 
-def _divisions(context: Context, group_id: int) -> frozenset[int] | None:
-    """None: the whole group; else the divisions whose requests the caller may read."""
-    reach = context.access.reach(Privilege.MEMBERS_READ)
-    if reach.every_group or group_id in reach.whole_groups:
-        return None
-    if group_id in reach.divisions:
-        return reach.divisions[group_id]
-    raise NotAllowed(Privilege.MEMBERS_READ.value)
-
-
 def can_read(context: Context, request: RequestRecord) -> bool:
     return context.access.allows(
         Privilege.MEMBERS_READ, request.group_id, request.payload.get("divisionId")
@@ -133,7 +122,7 @@ async def requests_page(
     count: bool,
 ) -> tuple[Page, list[RequestRecord]]:
     """The group's requests, oldest first."""
-    divisions = _divisions(context, group_id)
+    divisions = members.readable_divisions(context, group_id)
     request = page_request(first=first, after=after, last=None, before=None, kinds=(datetime, int))
     async with context.database.reader.connect() as connection:
         return await enrollment.requests_page(
