@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ColumnElement
 
@@ -27,6 +27,7 @@ from data.models.enrollment import (
     EnrollmentBatchRow,
 )
 from data.models.members import Member, Relationship
+from data.models.plans import Plan
 from data.pagination import Page, PageRequest, fetch_page
 
 
@@ -49,7 +50,8 @@ class BatchRecord:
 
 @dataclass(frozen=True, slots=True)
 class RowResult:
-    """What became of one row; `member_id` is the member it changed, if any."""
+    """What became of one row; `member_id` is the member it changed, if any; `row_id` the
+    row's record when it was reserved before the row was applied (`reserve_row`)."""
 
     row_number: int
     action: BatchRowAction | None
@@ -57,6 +59,7 @@ class RowResult:
     field: str | None
     message: str | None
     member_id: int | None
+    row_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,28 +216,83 @@ async def hold_lease(
     return processed
 
 
+async def reserve_row(
+    session: AsyncSession,
+    batch_id: int,
+    row_number: int,
+    action: BatchRowAction | None,
+    now: datetime,
+) -> int:
+    """The record of a row about to be applied, for what the row makes to point at (an
+    enrollment request's `batch_row_id`). Its outcome is written by `record_results`, in the
+    same transaction, so no reader ever sees the placeholder."""
+    row_id: int | None = await session.scalar(
+        insert(EnrollmentBatchRow)
+        .values(
+            batch_id=batch_id,
+            row_number=row_number,
+            action=action,
+            outcome=BatchRowOutcome.REJECTED,
+            message="being applied",
+            processed_at=now,
+        )
+        .returning(EnrollmentBatchRow.id)
+    )
+    assert row_id is not None
+    return row_id
+
+
 async def record_results(
     session: AsyncSession, batch_id: int, results: Sequence[RowResult], now: datetime
 ) -> None:
-    """One multi-row INSERT for a chunk's results (the unique row number: each row once)."""
-    if not results:
-        return
-    await session.execute(
-        insert(EnrollmentBatchRow),
-        [
-            {
-                "batch_id": batch_id,
-                "row_number": result.row_number,
-                "action": result.action,
-                "outcome": result.outcome,
-                "field": result.field,
-                "message": result.message,
-                "member_id": result.member_id,
-                "processed_at": now,
-            }
-            for result in results
-        ],
-    )
+    """A chunk's results: one multi-row INSERT (the unique row number: each row once), and
+    one executemany UPDATE for the rows reserved beforehand."""
+    values = [
+        {
+            "outcome": result.outcome,
+            "field": result.field,
+            "message": result.message,
+            "member_id": result.member_id,
+            "processed_at": now,
+        }
+        for result in results
+    ]
+    fresh = [
+        {"batch_id": batch_id, "row_number": result.row_number, "action": result.action, **row}
+        for result, row in zip(results, values, strict=True)
+        if result.row_id is None
+    ]
+    # Bound names may not be the columns' own in an UPDATE's SET clause.
+    reserved = [
+        {"reserved_id": result.row_id, **{f"new_{key}": value for key, value in row.items()}}
+        for result, row in zip(results, values, strict=True)
+        if result.row_id is not None
+    ]
+    if fresh:
+        await session.execute(insert(EnrollmentBatchRow), fresh)
+    if reserved:
+        await session.flush()  # the Core UPDATE below does not flush the unit of work
+        connection = await session.connection()
+        await connection.execute(
+            update(EnrollmentBatchRow)
+            .where(EnrollmentBatchRow.id == bindparam("reserved_id"))
+            .values(
+                outcome=bindparam("new_outcome"),
+                field=bindparam("new_field"),
+                message=bindparam("new_message"),
+                member_id=bindparam("new_member_id"),
+                processed_at=bindparam("new_processed_at"),
+            ),
+            reserved,
+        )
+
+
+async def plan_ids_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, int]:
+    """The plans of these codes (one statement for a chunk's rows); unknown codes are absent."""
+    if not codes:
+        return {}
+    rows = await session.execute(select(Plan.code, Plan.id).where(Plan.code.in_(set(codes))))
+    return dict(rows.all())
 
 
 async def advance(session: AsyncSession, batch_id: int, rows: int) -> None:

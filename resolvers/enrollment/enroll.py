@@ -58,7 +58,8 @@ async def enroll(
 async def _enroll(
     context: Context, session: AsyncSession, given: EnrollmentInput, batch_row_id: int | None
 ) -> EnrollmentResult:
-    context.signed_in()
+    if batch_row_id is None:  # a batch row acts with the batch's authority (maybe the operator's)
+        context.signed_in()
     group = await groups.visible_group(context, given.group_id, "groupId")
     division = await groups.division_of(context, group.id, given.division_id, "divisionId")
     division_id = None if division is None else division.id
