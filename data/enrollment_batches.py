@@ -25,6 +25,7 @@ from data.models.enrollment import (
     BatchStatus,
     EnrollmentBatch,
     EnrollmentBatchRow,
+    EnrollmentRequest,
 )
 from data.models.members import Member, Relationship
 from data.models.plans import Plan
@@ -73,10 +74,15 @@ class RowResultRecord:
     message: str | None
     member_id: int | None
     processed_at: datetime
+    # The enrollment request an ADD row made (a family's, on its subscriber's row).
+    request_id: int | None
 
 
 _BATCH = [getattr(EnrollmentBatch, name) for name in BatchRecord.__slots__]
-_ROW = [getattr(EnrollmentBatchRow, name) for name in RowResultRecord.__slots__]
+_ROW = [
+    *(getattr(EnrollmentBatchRow, name) for name in RowResultRecord.__slots__[:-1]),
+    EnrollmentRequest.id,
+]
 ROW_ORDER = (EnrollmentBatchRow.row_number,)
 
 
@@ -352,7 +358,11 @@ async def row_results_page(
     request: PageRequest,
 ) -> Page:
     """A page of a batch's row results in file order; rows are `RowResultRecord`s."""
-    statement = select(*_ROW, *ROW_ORDER).where(EnrollmentBatchRow.batch_id == batch_id)
+    statement = (
+        select(*_ROW, *ROW_ORDER)
+        .outerjoin(EnrollmentRequest, EnrollmentRequest.batch_row_id == EnrollmentBatchRow.id)
+        .where(EnrollmentBatchRow.batch_id == batch_id)
+    )
     if outcome is not None:
         statement = statement.where(EnrollmentBatchRow.outcome == outcome)
     page = await fetch_page(connection, statement, ROW_ORDER, request, count=True)
