@@ -29,16 +29,25 @@ from data.models.enrollment import (
     EnrollmentBatch,
     EnrollmentBatchRow,
     EnrollmentRequest,
+    ReviewItem,
 )
 from data.models.members import Coverage, Member, Relationship, Sex
 from data.models.plans import CoverageTier, Plan
 from data.normalize import ssn_hash
 from resolvers.enrollment_files.records import Address, PersonRow
 from tests.conftest import TEST_SECRET, Api, make_settings, serve_api
-from tests.enrollment_helpers import REQUESTS, Existing, existing_member, group_setup, years_ago
+from tests.enrollment_helpers import (
+    REQUESTS,
+    Existing,
+    existing_member,
+    gid,
+    group_setup,
+    years_ago,
+)
 from tests.test_batch_worker import GROUPGATE, batch_state, groupgate
 from tests.test_enrollment_batches import ADMIN, send, sent, today
 from tests.test_enrollment_batches import families as demo_families
+from tests.test_review_queue import resolve
 
 REP = "rep@carrier.example"
 BATCH = """
@@ -509,3 +518,35 @@ async def test_a_killed_worker_never_enrolls_a_person_twice(demo_url: str, tmp_p
         assert batches == 1
     finally:
         await database.dispose()
+
+
+async def test_a_waiting_family_keeps_its_address_until_the_review_enrolls_it(api: Api) -> None:
+    plan = await plan_code(api)
+    acme = (await group_setup(api)).key
+    other = await existing_member(api, "Globex Corporation")
+    address = Address("7 Birch Ave", "Apt 2", "Fresno", "CA", "93701")
+    waiting = as_row(other, plan, first_name="Differentname", address=address, email="A@B.example")
+    payload = sent(await send(api, ADMIN, acme, content_of([waiting], "X12_834")))
+    [row] = rows_of(await batch_of(api, payload["batch"]["id"])).values()
+    assert (row["outcome"], row["member"]) == ("PENDING_REVIEW", None)
+    async with api.app.state.database.reader.connect() as connection:
+        item = await connection.scalar(
+            select(ReviewItem.id).where(
+                ReviewItem.request_id == key_of(row["enrollmentRequest"]["id"])
+            )
+        )
+    assert item is not None
+    resolved = await resolve(api, itemId=gid("ReviewItem", item), decision="CREATE_NEW")
+    assert resolved["errors"] == []
+    enrolled = resolved["item"]["request"]["member"]["id"]
+    async with api.app.state.database.reader.connect() as connection:
+        member = (
+            await connection.execute(select(Member).where(Member.id == key_of(enrolled)))
+        ).one()
+    assert (member.address_line1, member.address_line2, member.city, member.email) == (
+        "7 Birch Ave",
+        "Apt 2",
+        "Fresno",
+        "a@b.example",
+    )
+    assert member.group_id == acme
