@@ -222,30 +222,33 @@ async def hold_lease(
     return processed
 
 
-async def reserve_row(
+async def reserve_rows(
     session: AsyncSession,
     batch_id: int,
-    row_number: int,
-    action: BatchRowAction | None,
+    rows: Sequence[tuple[int, BatchRowAction | None]],
     now: datetime,
-) -> int:
-    """The record of a row about to be applied, for what the row makes to point at (an
-    enrollment request's `batch_row_id`). Its outcome is written by `record_results`, in the
-    same transaction, so no reader ever sees the placeholder."""
-    row_id: int | None = await session.scalar(
-        insert(EnrollmentBatchRow)
-        .values(
-            batch_id=batch_id,
-            row_number=row_number,
-            action=action,
-            outcome=BatchRowOutcome.REJECTED,
-            message="being applied",
-            processed_at=now,
-        )
-        .returning(EnrollmentBatchRow.id)
+) -> dict[int, int]:
+    """Records for rows about to be applied (row number → id), in one statement, for what the
+    rows make to point at (an enrollment request's `batch_row_id`). Their outcomes are written by
+    `record_results` in the same transaction, so no reader ever sees the placeholders."""
+    if not rows:
+        return {}
+    connection = await session.connection()
+    reserved = await connection.execute(
+        insert(EnrollmentBatchRow).returning(EnrollmentBatchRow.row_number, EnrollmentBatchRow.id),
+        [
+            {
+                "batch_id": batch_id,
+                "row_number": row_number,
+                "action": action,
+                "outcome": BatchRowOutcome.REJECTED,
+                "message": "being applied",
+                "processed_at": now,
+            }
+            for row_number, action in rows
+        ],
     )
-    assert row_id is not None
-    return row_id
+    return dict(reserved.all())
 
 
 async def record_results(

@@ -18,7 +18,7 @@ from data.models.members import Member, MemberStatus
 from data.models.plans import CoverageTier
 from resolvers import groups
 from resolvers.context import Context
-from resolvers.enrollment import rules
+from resolvers.enrollment import requests, rules
 from resolvers.enrollment.model import (
     EnrollmentInput,
     EnrollmentResult,
@@ -74,7 +74,7 @@ async def _enroll(
     if effective is None:
         errors.append(FieldError("effectiveDate", "required", ErrorCode.REQUIRED))
     else:
-        plan_years = await enrollment.plan_years_of_group(session, group.id)
+        plan_years = await requests.loaders(context).plan_years_by_group.load(group.id)
         year, problem = rules.plan_year(plan_years, context.today, effective)
         errors += [problem] if problem else []
     if len(given.dependents) > MAX_DEPENDENTS:

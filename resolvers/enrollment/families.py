@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.privileges import Privilege
-from data import enrollment, member_changes
+from data import member_changes
 from data.models.enrollment import EnrollmentKind
 from data.models.members import Member, MemberStatus, Relationship
 from resolvers.context import Context
-from resolvers.enrollment import rules
+from resolvers.enrollment import requests, rules
 from resolvers.enrollment.enroll import privilege_of, submit_people
 from resolvers.enrollment.model import DependentInput, EnrollmentResult, Outcome
 from resolvers.enrollment.writes import in_force
@@ -59,7 +59,7 @@ async def _add_dependent(
     if effective is None:
         errors.append(FieldError("effectiveDate", "required", ErrorCode.REQUIRED))
     else:
-        plan_years = await enrollment.plan_years_of_group(session, head.group_id)
+        plan_years = await requests.loaders(context).plan_years_by_group.load(head.group_id)
         problem = rules.plan_year(plan_years, context.today, effective)[1]
         if problem is None and (head.status != MemberStatus.ACTIVE or not in_force(own, effective)):
             problem = FieldError(

@@ -18,9 +18,8 @@ and `dependentAdd`, with the uploader as the actor.
 Every row gets a result: PROCESSED with its member, PENDING_REVIEW (the request waits for a
 membership representative; it is tied to the row that made it), or REJECTED with the field,
 in the file's terms, and the message. The rows of a family refused for another row's fault say
-which row. Address, phone and e-mail on an ADD row are stored on the member once enrolled; a
-family waiting for review does not keep them (the request holds what matching needs), and its
-rows say so.
+which row. Address, phone and e-mail on an ADD row are checked and stored as `memberUpdate`
+does (a request waiting for review keeps them for when it is enrolled).
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.access import AccessMap, Scope
@@ -54,16 +54,13 @@ from resolvers.enrollment import rules as enrollment_rules
 from resolvers.enrollment.writes import in_force
 from resolvers.enrollment_files.records import ParsedRow, PersonRow
 from resolvers.errors import ErrorCode, FieldError, Refused
-from resolvers.member_changes import AddressChange, MemberChange, apply_update
+from resolvers.member_changes import AddressChange, MemberChange
 
 WAITING = (
     "waits for a membership representative's review (target: 2 business days): it could not "
     "be matched with certainty against the carrier's records"
 )
-CONTACT_NOT_KEPT = (
-    "; its address, phone and e-mail are not kept while it waits: send them in a CHANGE row "
-    "once it is enrolled"
-)
+BROKE_A_RULE = "the enrollment breaks a rule of the member records; nothing of it was applied"
 
 # The enrollment use cases' field names → the person record's (the CSV's columns).
 _RECORD_FIELD = {
@@ -122,6 +119,8 @@ class Additions:
     batch_id: int
     group_number: str
     plan_ids: dict[str, int]
+    # The records reserved for the rows that make an enrollment request (row number → id).
+    row_ids: dict[int, int]
     # How a field is named in the file (a CSV column, or an 834 segment and element).
     file_field: dict[str, str]
 
@@ -152,10 +151,7 @@ def continues_family(head: ParsedRow, row: ParsedRow) -> bool:
 async def add_family(adding: Additions, rows: list[PersonRow]) -> list[RowResult]:
     """A new subscriber's row and its dependents' rows, enrolled (or refused) together."""
     head, *dependents = rows
-    now = adding.context.now
-    row_id = await enrollment_batches.reserve_row(
-        adding.session, adding.batch_id, head.row_number, head.action, now
-    )
+    row_id = adding.row_ids[head.row_number]
     errors: list[tuple[int, str | None, str]] = []  # (index of the row, field, message)
     for index, row in enumerate(rows):
         if problem := _other_group(adding, row):
@@ -186,52 +182,49 @@ async def add_family(adding: Additions, rows: list[PersonRow]) -> list[RowResult
         effective_date=head.effective_date,
     )
     try:
+        # A REJECTED enrollment wrote nothing; the SAVEPOINT undoes a write that broke anyway.
         async with adding.session.begin_nested():
             result = await enroll(adding.context, adding.session, given, batch_row_id=row_id)
-            if result.outcome == Outcome.PROCESSED:
-                await _store_contact(adding, rows, result)
-    except Refused as refused:  # the contact details, after all: the family is undone
-        return _family_refused(adding, rows, _row_errors(refused.errors), row_id)
+    except IntegrityError:
+        return _family_refused(adding, rows, [(0, None, BROKE_A_RULE)], row_id)
     return _family_results(adding, rows, result, row_id)
 
 
-async def add_to_subscriber(adding: Additions, row: PersonRow, secret_key: bytes) -> RowResult:
+async def add_to_subscriber(adding: Additions, row: PersonRow) -> RowResult:
     """A dependent's row added to a subscriber the group has (`dependentAdd`)."""
     session = adding.session
-    row_id = await enrollment_batches.reserve_row(
-        session, adding.batch_id, row.row_number, row.action, adding.context.now
-    )
+    row_id = adding.row_ids[row.row_number]
     try:
         if problem := _other_group(adding, row):
             raise Refused.on("groupId", problem[1])
         async with session.begin_nested():
-            head = await _subscriber(adding, row, secret_key)
+            head = await _subscriber(adding, row)
             await _check_family_terms(adding, row, head)
             given = DependentInput(head.id, _person(row), row.effective_date)
             result = await add_dependent(adding.context, session, given, batch_row_id=row_id)
             if result.outcome == Outcome.PROCESSED:
                 await _check_tier(adding, row, result.member_ids[0])
-                await _store_contact(adding, [row], result)
             if result.outcome == Outcome.REJECTED:
                 raise Refused(*result.errors)
+    except IntegrityError:
+        return _result(row, BatchRowOutcome.REJECTED, None, BROKE_A_RULE, None, row_id)
     except Refused as refused:
         [(_, name, message), *others] = _row_errors(refused.errors)
         message += "".join(f"; {adding.named(other) or 'row'}: {text}" for _, other, text in others)
         return _result(row, BatchRowOutcome.REJECTED, adding.named(name), message, None, row_id)
     if result.outcome == Outcome.PENDING_REVIEW:
-        message = WAITING + (CONTACT_NOT_KEPT if _has_contact(row) else "")
-        return _result(row, BatchRowOutcome.PENDING_REVIEW, None, message, None, row_id)
+        return _result(row, BatchRowOutcome.PENDING_REVIEW, None, WAITING, None, row_id)
     return _result(row, BatchRowOutcome.PROCESSED, None, None, result.member_ids[0], row_id)
 
 
-async def _subscriber(adding: Additions, row: PersonRow, secret_key: bytes) -> Member:
+async def _subscriber(adding: Additions, row: PersonRow) -> Member:
     key = row.subscriber_key
     by_ssn = is_ssn(key)
     head = await enrollment_batches.subscriber_for_update(
         adding.session,
         adding.context.group_id,
         member_number=None if by_ssn else key,
-        ssn_hash=ssn_hash(key, secret_key) if by_ssn else None,
+        ssn_hash=ssn_hash(key, adding.context.secret_key) if by_ssn else None,
     )
     if head is None:
         raise Refused.on(
@@ -265,10 +258,7 @@ async def _check_family_terms(adding: Additions, row: PersonRow, head: Member) -
         )
     if row.tier is not None and row.effective_date is not None:
         covered = [m for m in family if in_force(spans.get(m.id), row.effective_date)]
-        tier = enrollment_rules.tier_of(
-            [m.relationship for m in covered]
-            + ([] if row.relationship is None else [row.relationship])
-        )
+        tier = enrollment_rules.tier_of([*(m.relationship for m in covered), row.relationship])
         if tier != row.tier:
             errors.append(
                 FieldError(
@@ -311,6 +301,7 @@ def _person(row: PersonRow) -> PersonInput:
         middle_name=row.middle_name,
         relationship=None if row.relationship == Relationship.SUBSCRIBER else row.relationship,
         is_disabled=bool(row.is_disabled),
+        contact=_contact(row) if _has_contact(row) else None,
     )
 
 
@@ -329,33 +320,6 @@ def _contact(row: PersonRow) -> MemberChange:
         phone=row.phone,
         email=row.email,
     )
-
-
-async def _store_contact(
-    adding: Additions, rows: list[PersonRow], result: EnrollmentResult
-) -> None:
-    """Each enrolled member's address, phone and e-mail, as `memberUpdate` stores them
-    (checked and audited the same way); a Refused names the person, and undoes the family."""
-    for index, (row, member_id) in enumerate(zip(rows, result.member_ids, strict=True)):
-        if not _has_contact(row):
-            continue
-        member = await adding.session.get(Member, member_id)
-        assert member is not None  # enrolled just now, in this session
-        try:
-            apply_update(
-                adding.session,
-                member,
-                _contact(row),
-                actor=adding.context.actor,
-                now=adding.context.now,
-            )
-        except Refused as refused:
-            person = "subscriber" if index == 0 else f"dependents[{index - 1}]"
-            errors = [error for error in refused.errors if error.code != ErrorCode.ALREADY_DONE]
-            if errors:
-                raise Refused(
-                    *(FieldError(f"{person}.{e.field}", e.message, e.code) for e in errors)
-                ) from None
 
 
 def _record_field(path: str | None) -> str | None:
@@ -424,8 +388,7 @@ def _family_results(
                 row,
                 BatchRowOutcome.PENDING_REVIEW,
                 None,
-                (WAITING if index == 0 else f"waits with its family's request (row {head})")
-                + (CONTACT_NOT_KEPT if _has_contact(row) else ""),
+                WAITING if index == 0 else f"waits with its family's request (row {head})",
                 None,
                 row_id if index == 0 else None,
             )

@@ -170,46 +170,56 @@ async def apply_rows(
     session: AsyncSession, scope: BatchScope, rows: list[ParsedRow], now: datetime
 ) -> list[RowResult]:
     """A chunk's rows in file order, each with its result."""
+    units = list(_units(rows))
     adding = None
-    if any(isinstance(row, PersonRow) and row.action == BatchRowAction.ADD for row in rows):
-        adding = await _additions(session, scope, rows, now)
+    if any(isinstance(unit, list) for unit in units):
+        adding = await _additions(session, scope, units, now)
     results: list[RowResult] = []
-    index = 0
-    while index < len(rows):
-        row = rows[index]
-        if adding is not None and isinstance(row, PersonRow) and row.action == BatchRowAction.ADD:
-            end = index + 1
-            while end < len(rows) and continues_family(row, rows[end]):
-                end += 1
-            family = [person for person in rows[index:end] if isinstance(person, PersonRow)]
-            results += await add_members(adding, scope, family)
-            index = end
+    for unit in units:
+        if isinstance(unit, list):
+            assert adding is not None
+            results += await add_members(adding, unit)
         else:
-            results.append(await apply_row(session, scope, row, now))
-            index += 1
+            results.append(await apply_row(session, scope, unit, now))
     return results
 
 
-async def add_members(
-    adding: Additions, scope: BatchScope, rows: list[PersonRow]
-) -> list[RowResult]:
+def _units(rows: list[ParsedRow]) -> Iterator[ParsedRow | list[PersonRow]]:
+    """The rows one by one, ADD rows as lists: a family's rows together."""
+    index = 0
+    while index < len(rows):
+        row = rows[index]
+        end = index + 1
+        if isinstance(row, PersonRow) and row.action == BatchRowAction.ADD:
+            while end < len(rows) and continues_family(row, rows[end]):
+                end += 1
+            yield [person for person in rows[index:end] if isinstance(person, PersonRow)]
+        else:
+            yield row
+        index = end
+
+
+async def add_members(adding: Additions, rows: list[PersonRow]) -> list[RowResult]:
     """THE dispatch point for ADD rows, enrolled by the enrollment use cases (matching, the
     manual-review queue) in the chunk's session: a new subscriber's row with its dependents'
     rows, or one dependent's row for a subscriber the group has."""
     if starts_family(rows[0]):
         return await add_family(adding, rows)
     [row] = rows
-    return [await add_to_subscriber(adding, row, scope.secret_key)]
+    return [await add_to_subscriber(adding, row)]
 
 
 async def _additions(
-    session: AsyncSession, scope: BatchScope, rows: list[ParsedRow], now: datetime
+    session: AsyncSession,
+    scope: BatchScope,
+    units: list[ParsedRow | list[PersonRow]],
+    now: datetime,
 ) -> Additions:
-    codes = [
-        row.plan_code
-        for row in rows
-        if isinstance(row, PersonRow) and row.action == BatchRowAction.ADD and row.plan_code
-    ]
+    """What the chunk's ADD rows share, read or written once for all of them: the plans their
+    codes name, and the records of the rows that make an enrollment request."""
+    additions = [unit for unit in units if isinstance(unit, list)]
+    codes = [row.plan_code for unit in additions for row in unit if row.plan_code]
+    heads = [(unit[0].row_number, unit[0].action) for unit in additions]
     context = BatchContext(
         database=scope.database,
         policy=scope.policy,
@@ -225,6 +235,7 @@ async def _additions(
         batch_id=scope.batch_id,
         group_number=scope.group_number,
         plan_ids=await enrollment_batches.plan_ids_by_code(session, codes),
+        row_ids=await enrollment_batches.reserve_rows(session, scope.batch_id, heads, now),
         file_field=X12_FIELDS if scope.format == BatchFormat.X12_834 else {},
     )
 
