@@ -33,8 +33,10 @@ from data.demo.design import demo_ssn
 from data.files import LocalFileStore
 from data.groups import GroupRecord
 from data.models.contracts import Contract, ContractPlan
+from data.models.enrollment import BatchRowOutcome
 from data.models.members import Member, MemberStatus, Relationship, Sex
 from data.models.plans import CoverageTier, Plan
+from data.pagination import PageRequest
 from resolvers import enrollment_batches as use_cases
 from resolvers.enrollment_files.records import PersonRow
 from tests.databases import backends, fresh_database
@@ -71,6 +73,7 @@ class Run:
     counts: dict[str, int]
     rss_at_1000: float
     rss_at_end: float
+    rejections: list[str]
 
 
 async def _setting(database: Database) -> tuple[GroupRecord, str, list[Known]]:
@@ -165,6 +168,9 @@ async def import_file(
     seconds = time.perf_counter() - started
     async with database.reader.connect() as connection:
         counts = await enrollment_batches.outcome_counts(connection, sent.batch.id)
+        rejected = await enrollment_batches.row_results_page(
+            connection, sent.batch.id, BatchRowOutcome.REJECTED, PageRequest(first=3)
+        )
         [batch] = await enrollment_batches.batches_by_id(connection, [sent.batch.id])
     assert batch is not None
     assert batch.status.value == "COMPLETED", batch.error
@@ -175,6 +181,7 @@ async def import_file(
         {outcome.value: count for outcome, count in counts.items()},
         memory["first"],
         memory["end"],
+        [f"row {row.row_number} ({row.field}): {row.message}" for row in rejected.rows],
     )
 
 
@@ -214,5 +221,7 @@ async def main() -> None:
                     f"{run.rss_at_1000:.0f} MiB after 1,000 rows, {run.rss_at_end:.0f} MiB after "
                     f"{run.rows:,}"
                 )
+                for rejection in run.rejections:
+                    print(f"{'':10} rejected {rejection}")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of the process: {peak_mib:,.0f} MiB")
