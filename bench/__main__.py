@@ -6,12 +6,13 @@ import argparse
 import asyncio
 import sys
 
-from bench import authz_overhead, demo_load, portal_load
+from bench import authz_overhead, demo_load, enrollment_load, portal_load
 
 BENCHMARKS = {
     "demo-load": demo_load.main,
     "authz-overhead": authz_overhead.main,
     "portal-load": portal_load.main,
+    "enrollment-files": enrollment_load.main,
 }
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ColumnElement
 
@@ -25,8 +25,10 @@ from data.models.enrollment import (
     BatchStatus,
     EnrollmentBatch,
     EnrollmentBatchRow,
+    EnrollmentRequest,
 )
 from data.models.members import Member, Relationship
+from data.models.plans import Plan
 from data.pagination import Page, PageRequest, fetch_page
 
 
@@ -49,7 +51,8 @@ class BatchRecord:
 
 @dataclass(frozen=True, slots=True)
 class RowResult:
-    """What became of one row; `member_id` is the member it changed, if any."""
+    """What became of one row; `member_id` is the member it changed, if any; `row_id` the
+    row's record when it was reserved before the row was applied (`reserve_row`)."""
 
     row_number: int
     action: BatchRowAction | None
@@ -57,6 +60,7 @@ class RowResult:
     field: str | None
     message: str | None
     member_id: int | None
+    row_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +74,15 @@ class RowResultRecord:
     message: str | None
     member_id: int | None
     processed_at: datetime
+    # The enrollment request an ADD row made (a family's, on its subscriber's row).
+    request_id: int | None
 
 
 _BATCH = [getattr(EnrollmentBatch, name) for name in BatchRecord.__slots__]
-_ROW = [getattr(EnrollmentBatchRow, name) for name in RowResultRecord.__slots__]
+_ROW = [
+    *(getattr(EnrollmentBatchRow, name) for name in RowResultRecord.__slots__[:-1]),
+    EnrollmentRequest.id,
+]
 ROW_ORDER = (EnrollmentBatchRow.row_number,)
 
 
@@ -213,28 +222,86 @@ async def hold_lease(
     return processed
 
 
-async def record_results(
-    session: AsyncSession, batch_id: int, results: Sequence[RowResult], now: datetime
-) -> None:
-    """One multi-row INSERT for a chunk's results (the unique row number: each row once)."""
-    if not results:
-        return
-    await session.execute(
-        insert(EnrollmentBatchRow),
+async def reserve_rows(
+    session: AsyncSession,
+    batch_id: int,
+    rows: Sequence[tuple[int, BatchRowAction | None]],
+    now: datetime,
+) -> dict[int, int]:
+    """Records for rows about to be applied (row number → id), in one statement, for what the
+    rows make to point at (an enrollment request's `batch_row_id`). Their outcomes are written by
+    `record_results` in the same transaction, so no reader ever sees the placeholders."""
+    if not rows:
+        return {}
+    connection = await session.connection()
+    reserved = await connection.execute(
+        insert(EnrollmentBatchRow).returning(EnrollmentBatchRow.row_number, EnrollmentBatchRow.id),
         [
             {
                 "batch_id": batch_id,
-                "row_number": result.row_number,
-                "action": result.action,
-                "outcome": result.outcome,
-                "field": result.field,
-                "message": result.message,
-                "member_id": result.member_id,
+                "row_number": row_number,
+                "action": action,
+                "outcome": BatchRowOutcome.REJECTED,
+                "message": "being applied",
                 "processed_at": now,
             }
-            for result in results
+            for row_number, action in rows
         ],
     )
+    return dict(reserved.all())
+
+
+async def record_results(
+    session: AsyncSession, batch_id: int, results: Sequence[RowResult], now: datetime
+) -> None:
+    """A chunk's results: one multi-row INSERT (the unique row number: each row once), and
+    one executemany UPDATE for the rows reserved beforehand."""
+    values = [
+        {
+            "outcome": result.outcome,
+            "field": result.field,
+            "message": result.message,
+            "member_id": result.member_id,
+            "processed_at": now,
+        }
+        for result in results
+    ]
+    fresh = [
+        {"batch_id": batch_id, "row_number": result.row_number, "action": result.action, **row}
+        for result, row in zip(results, values, strict=True)
+        if result.row_id is None
+    ]
+    # Bound names may not be the columns' own in an UPDATE's SET clause.
+    reserved = [
+        {"reserved_id": result.row_id, **{f"new_{key}": value for key, value in row.items()}}
+        for result, row in zip(results, values, strict=True)
+        if result.row_id is not None
+    ]
+    if fresh:
+        await session.execute(insert(EnrollmentBatchRow), fresh)
+    if reserved:
+        await session.flush()  # the Core UPDATE below does not flush the unit of work
+        connection = await session.connection()
+        await connection.execute(
+            update(EnrollmentBatchRow)
+            .where(EnrollmentBatchRow.id == bindparam("reserved_id"))
+            .values(
+                outcome=bindparam("new_outcome"),
+                field=bindparam("new_field"),
+                message=bindparam("new_message"),
+                member_id=bindparam("new_member_id"),
+                processed_at=bindparam("new_processed_at"),
+            ),
+            reserved,
+        )
+
+
+async def plan_ids_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, int]:
+    """The plans of these codes (one statement for a chunk's rows); unknown codes are absent."""
+    if not codes:
+        return {}
+    rows = await session.execute(select(Plan.code, Plan.id).where(Plan.code.in_(set(codes))))
+    return dict(rows.all())
 
 
 async def advance(session: AsyncSession, batch_id: int, rows: int) -> None:
@@ -294,7 +361,11 @@ async def row_results_page(
     request: PageRequest,
 ) -> Page:
     """A page of a batch's row results in file order; rows are `RowResultRecord`s."""
-    statement = select(*_ROW, *ROW_ORDER).where(EnrollmentBatchRow.batch_id == batch_id)
+    statement = (
+        select(*_ROW, *ROW_ORDER)
+        .outerjoin(EnrollmentRequest, EnrollmentRequest.batch_row_id == EnrollmentBatchRow.id)
+        .where(EnrollmentBatchRow.batch_id == batch_id)
+    )
     if outcome is not None:
         statement = statement.where(EnrollmentBatchRow.outcome == outcome)
     page = await fetch_page(connection, statement, ROW_ORDER, request, count=True)

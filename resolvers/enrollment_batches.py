@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from authz.enforcement import PolicyStore
 from authz.privileges import Privilege
 from data import audit, enrollment_batches, groups
 from data.audit import Actor
@@ -36,7 +37,7 @@ from data.pagination import Page
 from resolvers import groups as group_use_cases
 from resolvers.context import Context
 from resolvers.enrollment_files import FileRefused, ParsedRow, parse
-from resolvers.enrollment_files.rows import BatchScope, apply_row
+from resolvers.enrollment_files.rows import BatchScope, apply_rows, chunks
 from resolvers.errors import ErrorCode, NotAllowed, Refused
 from resolvers.pagination import page_request
 
@@ -263,13 +264,15 @@ async def _process(
             address=None,
         ),
         secret_key=worker.secret_key,
+        database=worker.database,
+        policy=PolicyStore(worker.database),
     )
     try:
         _, parsed = parse(io.BytesIO(content))
         # The rows recorded are a prefix of the file: skip them.
         rows = itertools.islice(parsed, batch.processed_rows, None)
         processed = batch.processed_rows
-        while chunk := list(itertools.islice(rows, worker.chunk_rows)):
+        for chunk in chunks(rows, worker.chunk_rows):
             processed = await _commit_chunk(worker, scope, chunk, processed)
             if progress is not None:
                 progress(processed, batch.total_rows)
@@ -291,7 +294,7 @@ async def _commit_chunk(
         )
         if recorded is None or recorded != processed:
             raise LeaseLost
-        results = [await apply_row(session, scope, row, now) for row in chunk]
+        results = await apply_rows(session, scope, chunk, now)
         await enrollment_batches.record_results(session, scope.batch_id, results, now)
         await enrollment_batches.advance(session, scope.batch_id, len(results))
     return processed + len(results)

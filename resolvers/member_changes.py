@@ -227,6 +227,19 @@ def valid_address(address: AddressChange, field: str) -> AddressChange:
     )
 
 
+def contact_columns(change: MemberChange, field: str) -> dict[str, Any]:
+    """The address, phone and e-mail of `change`, normalised as `memberUpdate` stores them,
+    for a use case writing a new member (an enrollment); Refused naming each under `field`
+    (as `subscriber.phone`). Other values of `change` are not read."""
+    only = MemberChange(address=change.address, phone=change.phone, email=change.email)
+    try:
+        return _wanted(only, date.min)  # the day matters to birth dates only
+    except Refused as refused:
+        raise Refused(
+            *(FieldError(f"{field}.{e.field}", e.message, e.code) for e in refused.errors)
+        ) from None
+
+
 def _wanted(change: MemberChange, today: date) -> dict[str, Any]:
     """The columns to set, normalised; Refused naming every field at fault."""
     asked: list[tuple[str, Any, Callable[[Any], Any]]] = [

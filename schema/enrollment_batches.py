@@ -13,8 +13,10 @@ from data.enrollment_batches import BatchRecord, RowResultRecord
 from data.models import enrollment as model
 from resolvers import enrollment_batches as use_cases
 from resolvers import members
+from resolvers.enrollment import requests
 from resolvers.errors import ErrorCode, Refused
 from schema.common import Info, global_id, parse_global_id, served_as
+from schema.enrollment import EnrollmentRequest
 from schema.errors import UserError, user_errors
 from schema.members import Member
 from schema.relay import Connection, connection
@@ -53,6 +55,18 @@ class EnrollmentBatchRow:
             return None
         found = await members.member(info.context, self.member_id)
         return served_as([found], Member)[0] if found else None
+
+    @strawberry.field(
+        description="The enrollment request an ADD row made (a family's is on its subscriber's "
+        "row), if the caller may read it: PENDING_REVIEW ones wait in the carrier's review queue."
+    )
+    async def enrollment_request(self: RowResultRecord, info: Info) -> EnrollmentRequest | None:
+        if self.request_id is None:
+            return None
+        found = await requests.loaders(info.context).request_by_id.load(self.request_id)
+        if found is None or not requests.can_read(info.context, found):
+            return None
+        return served_as([found], EnrollmentRequest)[0]
 
 
 @strawberry.type

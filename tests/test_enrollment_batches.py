@@ -278,7 +278,7 @@ async def test_a_csv_file_gives_every_row_its_result(api: Api) -> None:
     assert got[8][2] is not None
     assert got[8][2].startswith("nothing changed")
     assert got[9][:2] == ("REJECTED", "plan_code")
-    assert got[10][:2] == ("REJECTED", "action")
+    assert got[10] == ("REJECTED", "ssn", "required for a subscriber")
 
     renamed = await member(api, changed.subscriber.id)
     assert (renamed.last_name, renamed.phone) == ("Okonkwo-Smith", "+12125550123")

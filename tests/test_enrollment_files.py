@@ -140,6 +140,7 @@ def test_blank_lines_hold_no_person_and_keep_line_numbers() -> None:
         (csv_file(columns=(*REQUIRED_COLUMNS, "shoe_size")), "unknown columns: shoe_size"),
         (csv_file(columns=(*REQUIRED_COLUMNS, "sex")), "columns given twice: sex"),
         (b"x" * 20_000, "over 8192 characters"),
+        (b'"', "the header row is not valid CSV"),
     ],
     ids=[
         "empty",
@@ -153,6 +154,7 @@ def test_blank_lines_hold_no_person_and_keep_line_numbers() -> None:
         "unknown-column",
         "twice",
         "endless-line",
+        "unclosed-quote",
     ],
 )
 def test_files_refused_whole(content: bytes, says: str) -> None:

@@ -17,10 +17,14 @@ The interface for other callers (the batch-file processor calls it once per row)
   nothing, so the caller's session stays usable for the next row.
 - `batch_row_id` is stored on the request (one request per row, by a unique constraint) and
   changes the privilege checked: ENROLLMENT_BATCH over the group or division, instead of
-  MEMBERS_WRITE. A caller without it gets `NotAllowed` (raised, not returned).
+  MEMBERS_WRITE. A caller without it gets `NotAllowed` (raised, not returned). A batch's rows
+  act with the batch's authority (its context holds ENROLLMENT_BATCH over the group, checked
+  at upload), so they need no signed-in user: a file sent from the command line has none.
 - Personal inputs are `PersonInput`: every field optional so that a missing one is a REQUIRED
   error; the SSN is hashed (`data.normalize.ssn_hash`, keyed by `context.secret_key`) and only
-  its hash and last four are kept, in the request's payload as everywhere else.
+  its hash and last four are kept, in the request's payload as everywhere else. Its optional
+  `contact` (address, phone, e-mail) is checked as `memberUpdate` checks them, kept in the
+  payload while a request waits, and stored on the member when enrolled.
 - A Medicare enrollment (`PersonInput.medicare`, `CobraInput.medicare`) is REJECTED with code
   MEDICARE_NOT_ONLINE; COBRA in a group whose COBRA the carrier administers with
   COBRA_ADMINISTERED_BY_CARRIER.

@@ -18,7 +18,7 @@ from data.models.members import Member, MemberStatus
 from data.models.plans import CoverageTier
 from resolvers import groups
 from resolvers.context import Context
-from resolvers.enrollment import rules
+from resolvers.enrollment import requests, rules
 from resolvers.enrollment.model import (
     EnrollmentInput,
     EnrollmentResult,
@@ -58,7 +58,8 @@ async def enroll(
 async def _enroll(
     context: Context, session: AsyncSession, given: EnrollmentInput, batch_row_id: int | None
 ) -> EnrollmentResult:
-    context.signed_in()
+    if batch_row_id is None:  # a batch row acts with the batch's authority (maybe the operator's)
+        context.signed_in()
     group = await groups.visible_group(context, given.group_id, "groupId")
     division = await groups.division_of(context, group.id, given.division_id, "divisionId")
     division_id = None if division is None else division.id
@@ -73,7 +74,7 @@ async def _enroll(
     if effective is None:
         errors.append(FieldError("effectiveDate", "required", ErrorCode.REQUIRED))
     else:
-        plan_years = await enrollment.plan_years_of_group(session, group.id)
+        plan_years = await requests.loaders(context).plan_years_by_group.load(group.id)
         year, problem = rules.plan_year(plan_years, context.today, effective)
         errors += [problem] if problem else []
     if len(given.dependents) > MAX_DEPENDENTS:

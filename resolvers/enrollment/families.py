@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from data import enrollment, member_changes
+from authz.privileges import Privilege
+from data import member_changes
 from data.models.enrollment import EnrollmentKind
-from data.models.members import MemberStatus, Relationship
+from data.models.members import Member, MemberStatus, Relationship
 from resolvers.context import Context
-from resolvers.enrollment import rules
+from resolvers.enrollment import requests, rules
 from resolvers.enrollment.enroll import privilege_of, submit_people
 from resolvers.enrollment.model import DependentInput, EnrollmentResult, Outcome
 from resolvers.enrollment.writes import in_force
@@ -34,13 +35,14 @@ async def add_dependent(
 async def _add_dependent(
     context: Context, session: AsyncSession, given: DependentInput, batch_row_id: int | None
 ) -> EnrollmentResult:
-    context.signed_in()
+    if batch_row_id is None:  # a batch row acts with the batch's authority (maybe the operator's)
+        context.signed_in()
     head = (
         None
         if given.subscriber_id is None
         else await member_changes.member_for_update(session, given.subscriber_id)
     )
-    if head is None or not can_read(context, member_changes.record_of(head)):
+    if head is None or not _visible(context, head, batch_row_id):
         raise Refused.on("subscriberId", "no such member", ErrorCode.NOT_FOUND)
     privilege = privilege_of(batch_row_id)
     if not context.access.allows(privilege, head.group_id, head.division_id):
@@ -57,7 +59,7 @@ async def _add_dependent(
     if effective is None:
         errors.append(FieldError("effectiveDate", "required", ErrorCode.REQUIRED))
     else:
-        plan_years = await enrollment.plan_years_of_group(session, head.group_id)
+        plan_years = await requests.loaders(context).plan_years_by_group.load(head.group_id)
         problem = rules.plan_year(plan_years, context.today, effective)[1]
         if problem is None and (head.status != MemberStatus.ACTIVE or not in_force(own, effective)):
             problem = FieldError(
@@ -101,3 +103,11 @@ async def _add_dependent(
         subscriber=head,
         batch_row_id=batch_row_id,
     )
+
+
+def _visible(context: Context, head: Member, batch_row_id: int | None) -> bool:
+    """A reader of the member sees it; a batch's rows see the members of the batch's group (the
+    uploader's ENROLLMENT_BATCH over it, checked at upload)."""
+    if batch_row_id is not None:
+        return context.access.allows(Privilege.ENROLLMENT_BATCH, head.group_id, head.division_id)
+    return can_read(context, member_changes.record_of(head))

@@ -18,6 +18,7 @@ from data.models.plans import CoverageTier
 from data.normalize import name_key
 from resolvers.errors import FieldError
 from resolvers.matching import Identity
+from resolvers.member_changes import MemberChange
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,8 @@ class PersonInput:
     hire_date: date | None = None  # subscribers only
     # A Medicare enrollment is refused (MEDICARE_NOT_ONLINE): it is not done online.
     medicare: bool = False
+    # Address, phone and e-mail (other values not read), checked and stored as memberUpdate's.
+    contact: MemberChange | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,8 @@ class Person:
     hire_date: date | None
     ssn_hash: str | None
     ssn_last4: str | None
+    # The member's address, phone and e-mail columns, normalised (kept while a request waits).
+    contact: dict[str, Any] | None = None
 
     @property
     def identity(self) -> Identity:
@@ -122,6 +127,7 @@ class Person:
             "hireDate": None if self.hire_date is None else self.hire_date.isoformat(),
             "ssnHash": self.ssn_hash,
             "ssnLast4": self.ssn_last4,
+            **({"contact": self.contact} if self.contact else {}),
         }
 
     @classmethod
@@ -141,4 +147,5 @@ class Person:
             hire_date=None if hire is None else date.fromisoformat(hire),
             ssn_hash=data.get("ssnHash"),
             ssn_last4=data.get("ssnLast4"),
+            contact=data.get("contact"),
         )

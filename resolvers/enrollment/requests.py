@@ -5,6 +5,7 @@ limited to divisions sees the requests of those divisions only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -12,7 +13,14 @@ from typing import Any
 
 from authz.privileges import Privilege
 from data import enrollment
-from data.enrollment import CandidateRecord, EventRecord, RequestRecord, ReviewItemRecord
+from data.enrollment import (
+    CandidateRecord,
+    EventRecord,
+    PlanYear,
+    Reader,
+    RequestRecord,
+    ReviewItemRecord,
+)
 from data.members import MemberRecord
 from data.models.enrollment import EnrollmentStatus
 from data.models.members import Relationship, Sex
@@ -40,6 +48,15 @@ class EnrollmentLoaders(DomainLoaders):
     @cached_property
     def candidate_by_id(self) -> BatchLoader[int, CandidateRecord | None]:
         return BatchLoader(self.reader, enrollment.candidates_by_id)
+
+    @cached_property
+    def plan_years_by_group(self) -> BatchLoader[int, list[PlanYear]]:
+        """Read once per request: a batch file's chunk enrolls many families of one group."""
+        return BatchLoader(self.reader, _plan_years_of_groups)
+
+
+async def _plan_years_of_groups(reader: Reader, group_ids: Sequence[int]) -> list[list[PlanYear]]:
+    return [await enrollment.plan_years_of_group(reader, group_id) for group_id in group_ids]
 
 
 def loaders(context: Context) -> EnrollmentLoaders:

@@ -16,6 +16,7 @@
   contract's plans until the renewal is recorded.
 - Plan: one the contract of the effective date's plan year offers to the group.
 - Medicare: not enrolled online (MEDICARE_NOT_ONLINE), whoever the person is.
+- Address, phone and e-mail (optional; batch files give them): as `memberUpdate` takes them.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from data.models.members import Relationship
 from data.models.plans import CoverageTier
 from data.normalize import name_key, ssn_hash
 from resolvers.enrollment.model import Person, PersonInput
-from resolvers.errors import ErrorCode, FieldError
+from resolvers.errors import ErrorCode, FieldError, Refused
+from resolvers.member_changes import contact_columns
 
 MAX_DAYS_BACK = 60
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
@@ -132,6 +134,12 @@ def person(
             )
         else:
             relationship = given.relationship
+    contact = None
+    if given.contact is not None:
+        try:
+            contact = contact_columns(given.contact, path) or None
+        except Refused as refused:
+            errors += refused.errors
     if len(errors) > found:
         return None
     assert first is not None
@@ -152,6 +160,7 @@ def person(
         hire_date=given.hire_date if subscriber else None,
         ssn_hash=ssn_hash(ssn, secret_key) if ssn else None,
         ssn_last4=ssn.replace("-", "")[-4:] if ssn else None,
+        contact=contact,
     )
 
 

@@ -54,12 +54,18 @@ async def enroll_people(
     coverage: CoverageTerms,
     request_id: int | None,
 ) -> list[Member]:
-    """Enroll the people (the subscriber first, unless `subscriber` is an existing one)."""
+    """Enroll the people (the subscriber first, unless `subscriber` is an existing one).
+
+    Few statements for a family: the subscriber's row is written first (its id is the others'
+    `subscriber_id`), the dependents' rows together, then every coverage and audit row together.
+    """
     rows: list[Member] = []
+    former: list[bool] = []  # the person's own record in the group, enrolled again
     head = subscriber
     for person, link in zip(people, links, strict=True):
         own = link if link is not None and link.group_id == group_id else None
         row = None if own is None else await member_changes.member_for_update(session, own.id)
+        former.append(row is not None)
         is_subscriber = person.relationship == Relationship.SUBSCRIBER
         if row is None:
             row = Member(
@@ -77,15 +83,20 @@ async def enroll_people(
                 created_at=context.now,
             )
             session.add(row)
+        for column, value in (person.contact or {}).items():
+            setattr(row, column, value)
         row.division_id = division_id
         row.relationship = person.relationship
         row.subscriber_id = None if is_subscriber or head is None else head.id
         row.is_disabled = person.is_disabled
         row.hire_date = person.hire_date if is_subscriber else None
         row.status = MemberStatus.ACTIVE
-        await session.flush()
         if is_subscriber:
+            await session.flush()
             head = row
+        rows.append(row)
+    await session.flush()
+    for row, link, again in zip(rows, links, former, strict=True):
         session.add(
             Coverage(
                 member_id=row.id,
@@ -114,10 +125,9 @@ async def enroll_people(
             target_id=row.id,
             group_id=group_id,
             now=context.now,
-            before=None if own is None else {"status": MemberStatus.TERMINATED.value},
+            before={"status": MemberStatus.TERMINATED.value} if again else None,
             after=after,
         )
-        rows.append(row)
     await session.flush()
     return rows
 

@@ -104,11 +104,14 @@ def parse_csv(chunks: Iterator[str]) -> Iterator[ParsedRow]:
 
 
 def _header(reader: Any) -> list[str]:
-    for cells in reader:
-        if any(cell.strip() for cell in cells):
-            break
-    else:
-        raise FileRefused("the file is empty: it has no header row")
+    try:
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                break
+        else:
+            raise FileRefused("the file is empty: it has no header row")
+    except csv.Error as error:  # an unclosed quote, say: without a header nothing is read
+        raise FileRefused(f"the header row is not valid CSV: {error}") from None
     header = [cell.strip().lower() for cell in cells]
     unknown = [name for name in header if name not in COLUMNS]
     if unknown:

@@ -3,7 +3,8 @@ row refused or gone wrong is undone alone, and every row gets one result.
 
 CHANGE and TERMINATE go through the same use cases as the GraphQL mutations
 (`resolvers.member_changes.apply_update` / `apply_termination`), so a file obeys the same
-rules. ADD rows go to `add_member_row`, the single dispatch point for new enrollments.
+rules. ADD rows go to `add_members`, the single dispatch point for new enrollments (see
+`additions`: a new subscriber's row and its dependents' rows after it are one family).
 
 Members are looked up inside the batch's group only: a member number or SSN of another group
 is "not found", exactly like one that does not exist. The uploader's ENROLLMENT_BATCH over the
@@ -12,18 +13,29 @@ whole group, checked at upload, is the authority for every row.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authz.enforcement import PolicyStore
 from data import enrollment_batches
 from data.audit import Actor
+from data.database import Database
 from data.enrollment_batches import RowResult
 from data.models.enrollment import BatchFormat, BatchRowAction, BatchRowOutcome
 from data.models.members import Member, Relationship
 from data.normalize import is_ssn, name_key, ssn_hash
+from resolvers.enrollment_files.additions import (
+    Additions,
+    BatchContext,
+    add_family,
+    add_to_subscriber,
+    continues_family,
+    starts_family,
+)
 from resolvers.enrollment_files.records import ParsedRow, PersonRow, RowProblem
 from resolvers.enrollment_files.x12_834 import FIELDS as X12_FIELDS
 from resolvers.errors import ErrorCode, FieldError, Refused
@@ -46,6 +58,9 @@ class BatchScope:
     format: BatchFormat
     actor: Actor
     secret_key: bytes
+    database: Database
+    # Never asked: a batch's authority is the one checked at upload (see `BatchContext`).
+    policy: PolicyStore
 
 
 # The use cases' field names → the person record's (which are the CSV's columns).
@@ -102,8 +117,7 @@ async def apply_row(
                 f"{scope.group_number}",
             ),
         )
-    if row.action == BatchRowAction.ADD:
-        return await add_member_row(session, scope, row, now)
+    assert row.action != BatchRowAction.ADD, "ADD rows go to add_members"
     member_id = None
     try:
         async with session.begin_nested():
@@ -134,23 +148,95 @@ async def apply_row(
     return RowResult(row.row_number, row.action, BatchRowOutcome.PROCESSED, None, None, member_id)
 
 
-async def add_member_row(
-    session: AsyncSession, scope: BatchScope, row: PersonRow, now: datetime
-) -> RowResult:
-    """THE dispatch point for ADD rows: a new subscriber or dependent, to be enrolled by the
-    enrollment use case (matching, the manual-review queue) in this session and SAVEPOINT.
+def chunks(rows: Iterator[ParsedRow], size: int) -> Iterator[list[ParsedRow]]:
+    """The rows in chunks of `size`, a chunk longer where a family would straddle its end: a
+    family is enrolled whole, in one transaction, so the rows recorded stay a prefix."""
+    chunk: list[ParsedRow] = []
+    head: ParsedRow | None = None
+    for row in rows:
+        if len(chunk) >= size and not (head is not None and continues_family(head, row)):
+            yield chunk
+            chunk = []
+        if starts_family(row):
+            head = row
+        elif head is not None and not continues_family(head, row):
+            head = None
+        chunk.append(row)
+    if chunk:
+        yield chunk
 
-    Until that use case is wired here, an ADD row is rejected and says why: no row is dropped,
-    none half-done.
-    """
-    del session, now  # the enrollment use case will run in the batch's session, at its time
-    return _rejected(
-        scope,
-        row,
-        Refused.on(
-            "action",
-            "adding members by file is not available yet: enroll this person online",
-        ),
+
+async def apply_rows(
+    session: AsyncSession, scope: BatchScope, rows: list[ParsedRow], now: datetime
+) -> list[RowResult]:
+    """A chunk's rows in file order, each with its result."""
+    units = list(_units(rows))
+    adding = None
+    if any(isinstance(unit, list) for unit in units):
+        adding = await _additions(session, scope, units, now)
+    results: list[RowResult] = []
+    for unit in units:
+        if isinstance(unit, list):
+            assert adding is not None
+            results += await add_members(adding, unit)
+        else:
+            results.append(await apply_row(session, scope, unit, now))
+    return results
+
+
+def _units(rows: list[ParsedRow]) -> Iterator[ParsedRow | list[PersonRow]]:
+    """The rows one by one, ADD rows as lists: a family's rows together."""
+    index = 0
+    while index < len(rows):
+        row = rows[index]
+        end = index + 1
+        if isinstance(row, PersonRow) and row.action == BatchRowAction.ADD:
+            while end < len(rows) and continues_family(row, rows[end]):
+                end += 1
+            yield [person for person in rows[index:end] if isinstance(person, PersonRow)]
+        else:
+            yield row
+        index = end
+
+
+async def add_members(adding: Additions, rows: list[PersonRow]) -> list[RowResult]:
+    """THE dispatch point for ADD rows, enrolled by the enrollment use cases (matching, the
+    manual-review queue) in the chunk's session: a new subscriber's row with its dependents'
+    rows, or one dependent's row for a subscriber the group has."""
+    if starts_family(rows[0]):
+        return await add_family(adding, rows)
+    [row] = rows
+    return [await add_to_subscriber(adding, row)]
+
+
+async def _additions(
+    session: AsyncSession,
+    scope: BatchScope,
+    units: list[ParsedRow | list[PersonRow]],
+    now: datetime,
+) -> Additions:
+    """What the chunk's ADD rows share, read or written once for all of them: the plans their
+    codes name, and the records of the rows that make an enrollment request."""
+    additions = [unit for unit in units if isinstance(unit, list)]
+    codes = [row.plan_code for unit in additions for row in unit if row.plan_code]
+    heads = [(unit[0].row_number, unit[0].action) for unit in additions]
+    context = BatchContext(
+        database=scope.database,
+        policy=scope.policy,
+        now=now,
+        request_id=scope.actor.request_id or f"enrollment-batch:{scope.batch_id}",
+        secret_key=scope.secret_key,
+        group_id=scope.group_id,
+        batch_actor=scope.actor,
+    )
+    return Additions(
+        session=session,
+        context=context,
+        batch_id=scope.batch_id,
+        group_number=scope.group_number,
+        plan_ids=await enrollment_batches.plan_ids_by_code(session, codes),
+        row_ids=await enrollment_batches.reserve_rows(session, scope.batch_id, heads, now),
+        file_field=X12_FIELDS if scope.format == BatchFormat.X12_834 else {},
     )
 
 
