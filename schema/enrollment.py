@@ -31,9 +31,11 @@ from resolvers.enrollment import requests as use_cases
 from resolvers.enrollment.requests import Submission, SubmittedPerson
 from resolvers.enrollment.review import CandidateView, PersonUnderReview, ReviewAge
 from resolvers.errors import Refused
+from resolvers.member_changes import MemberChange
 from schema.common import Info, global_id, parse_global_id, selects, served_as
 from schema.errors import UserError, to_user_error, user_errors
 from schema.groups import Division, Group
+from schema.member_changes import AddressInput, address_change
 from schema.members import Member
 from schema.permissions import guarded_leaf
 from schema.plans import Plan
@@ -254,6 +256,13 @@ class SubscriberInput:
     medicare: bool = strawberry.field(
         default=False, description="Medicare enrollments are not done online."
     )
+    address: AddressInput | None = strawberry.field(
+        default=None, description="Where ID cards and mail go; the family's, by default."
+    )
+    phone: str | None = strawberry.field(
+        default=None, description="Stored as +<country code><number>."
+    )
+    email: str | None = None
 
 
 @strawberry.input(description="A family member.")
@@ -342,7 +351,17 @@ def _person(given: Any) -> PersonInput:
         is_disabled=given.is_disabled,
         hire_date=getattr(given, "hire_date", None),
         medicare=given.medicare,
+        contact=_contact(given),
     )
+
+
+def _contact(given: Any) -> MemberChange | None:
+    """A subscriber's address, phone and e-mail, if any was given (dependents have none)."""
+    address = getattr(given, "address", None)
+    phone, email = getattr(given, "phone", None), getattr(given, "email", None)
+    if address is None and phone is None and email is None:
+        return None
+    return MemberChange(address=address_change(address), phone=phone, email=email)
 
 
 async def _payload(info: Info, result: EnrollmentResult) -> EnrollmentPayload:

@@ -14,10 +14,9 @@ from resolvers import id_cards as use_cases
 from resolvers import members
 from resolvers.errors import Refused
 from resolvers.id_cards import IdCardReason
-from resolvers.member_changes import AddressChange
 from schema.common import Info, global_id, parse_global_id, selects, served_as
 from schema.errors import UserError, user_errors
-from schema.member_changes import AddressInput
+from schema.member_changes import AddressInput, address_change
 from schema.members import Address, Member
 from schema.permissions import guarded_leaf
 from schema.relay import Connection, Node, connection
@@ -139,18 +138,6 @@ class IdCardRequestAdvancePayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _address(given: AddressInput | None) -> AddressChange | None:
-    if given is None:
-        return None
-    return AddressChange(
-        line1=given.line1,
-        line2=given.line2,
-        city=given.city,
-        state=given.state,
-        postal_code=given.postal_code,
-    )
-
-
 @strawberry.type
 class IdCardsMutation:
     @strawberry.mutation(
@@ -165,7 +152,7 @@ class IdCardsMutation:
                 info.context,
                 member_ids=[parse_global_id(value, "Member") for value in input.member_ids],
                 reason=input.reason,
-                mail_to=_address(input.mail_to),
+                mail_to=address_change(input.mail_to),
             )
         except Refused as refused:
             return IdCardsRequestPayload(errors=user_errors(refused))

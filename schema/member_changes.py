@@ -34,6 +34,19 @@ class AddressInput:
     postal_code: str = strawberry.field(description="ZIP code: 5 or 9 digits.")
 
 
+def address_change(given: AddressInput | None) -> AddressChange | None:
+    """The use cases' form of an address input."""
+    if given is None:
+        return None
+    return AddressChange(
+        line1=given.line1,
+        line2=given.line2,
+        city=given.city,
+        state=given.state,
+        postal_code=given.postal_code,
+    )
+
+
 @strawberry.input
 class MemberUpdateInput:
     member_id: strawberry.ID
@@ -83,15 +96,7 @@ def _change(given: MemberUpdateInput) -> MemberChange:
         last_name=given.last_name,
         birth_date=given.birth_date,
         sex=given.sex,
-        address=None
-        if address is None
-        else AddressChange(
-            line1=address.line1,
-            line2=address.line2,
-            city=address.city,
-            state=address.state,
-            postal_code=address.postal_code,
-        ),
+        address=address_change(address),
         phone=given.phone,
         email=given.email,
         is_disabled=given.is_disabled,

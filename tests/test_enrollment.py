@@ -104,6 +104,28 @@ async def test_a_new_family_is_enrolled_at_once(api: Api) -> None:
         assert subscriber["ssn"] not in text
 
 
+ADDRESS = {"line1": "1 Main St", "city": "Oakland", "state": "ca", "postalCode": "94607-1234"}
+
+
+async def test_the_subscriber_s_address_phone_and_e_mail_are_kept_as_member_update_keeps_them(
+    api: Api,
+) -> None:
+    setup = await group_setup(api)
+    subscriber = person(address=ADDRESS, phone="(510) 555-0142", email="Ana@Example.COM ")
+    payload = await enroll(api, enrollment(setup, subscriber=subscriber))
+    assert payload["errors"] == []
+    async with api.app.state.database.reader.connect() as connection:
+        stored = (
+            await connection.execute(
+                select(Member).where(Member.id == key_of(payload["members"][0]["id"]))
+            )
+        ).one()
+    assert (stored.address_line1, stored.city, stored.state) == ("1 Main St", "Oakland", "CA")
+    assert stored.postal_code == "94607-1234"
+    assert stored.phone == "+15105550142"
+    assert stored.email == "ana@example.com"
+
+
 async def test_one_record_agreeing_on_everything_is_linked(api: Api) -> None:
     """The same person in another group, typed with other case, spacing and accents."""
     setup = await group_setup(api)
@@ -174,6 +196,21 @@ def _spouse(age: int = 40, **fields: Any) -> dict[str, Any]:
 # (what is wrong, the change to a valid enrollment, the errors expected)
 BAD_INPUT: list[tuple[str, dict[str, Any], list[tuple[str | None, str]]]] = [
     ("no SSN", {"subscriber": person(ssn="")}, [("subscriber.ssn", "REQUIRED")]),
+    (
+        "a ZIP of 4 digits",
+        {"subscriber": person(address=ADDRESS | {"postalCode": "1234"})},
+        [("subscriber.address.postalCode", "INVALID")],
+    ),
+    (
+        "a phone of 5 digits",
+        {"subscriber": person(phone="12345")},
+        [("subscriber.phone", "INVALID")],
+    ),
+    (
+        "an e-mail without @",
+        {"subscriber": person(email="nobody")},
+        [("subscriber.email", "INVALID")],
+    ),
     ("SSN of 8 digits", {"subscriber": person(ssn="123-45-678")}, [("subscriber.ssn", "INVALID")]),
     ("SSN area 000", {"subscriber": person(ssn="000-12-3456")}, [("subscriber.ssn", "INVALID")]),
     ("SSN area 666", {"subscriber": person(ssn="666-12-3456")}, [("subscriber.ssn", "INVALID")]),
