@@ -17,6 +17,7 @@ from schema.common import Info, global_id, parse_global_id, served_as
 from schema.contracts import GroupContracts
 from schema.permissions import guarded
 from schema.relay import Node
+from schema.renewals import GroupRenewal
 
 if TYPE_CHECKING:
     from data.models.enrollment import IdCardRequestStatus
@@ -59,7 +60,7 @@ class Division(Node):
 
 
 @strawberry.type(description="An employer group: the account of one employer.")
-class Group(Node, GroupBilling, GroupContracts):
+class Group(Node, GroupBilling, GroupContracts, GroupRenewal):
     group_number: str
     legal_name: str
     region: str

@@ -29,6 +29,7 @@ from schema.id_cards import IdCardsMutation
 from schema.member_changes import MemberChangesMutation
 from schema.nodes import NODE_TYPES, NodesQuery
 from schema.plans import PlansQuery
+from schema.renewals import RenewalsQuery
 from schema.users import UsersMutation, UsersQuery
 
 Query = merge_types(
@@ -41,6 +42,7 @@ Query = merge_types(
         PlansQuery,
         EnrollmentQuery,
         EnrollmentBatchesQuery,
+        RenewalsQuery,
     ),
 )
 Mutation = merge_types(
