@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from data.keys import key_in
 from data.models.contracts import Contract, ContractPlan
 from data.models.enrollment import (
     EnrollmentKind,
@@ -26,7 +27,7 @@ from data.models.enrollment import (
     ReviewItemStatus,
 )
 from data.models.members import Member, MemberStatus, Relationship, Sex
-from data.pagination import Page, PageRequest, fetch_page
+from data.pagination import Page, PageRequest, fetch_group_pages, fetch_page
 
 Reader = AsyncConnection | AsyncSession
 
@@ -285,25 +286,40 @@ async def request_for_update(session: AsyncSession, request_id: int) -> Enrollme
     return await session.get(EnrollmentRequest, request_id, with_for_update=True)
 
 
-async def requests_page(
-    connection: AsyncConnection,
-    *,
-    group_id: int,
-    divisions: frozenset[int] | None,
-    status: EnrollmentStatus | None,
-    request: PageRequest,
-    count: bool,
-) -> tuple[Page, list[RequestRecord]]:
-    """A group's requests, oldest first; `divisions` limits them (None: the whole group)."""
-    statement = select(*_REQUEST, *REQUEST_ORDER).where(EnrollmentRequest.group_id == group_id)
-    if divisions is not None:
-        division = EnrollmentRequest.payload["divisionId"].as_integer()
-        statement = statement.where(division.in_(sorted(divisions)))
-    if status is not None:
-        statement = statement.where(EnrollmentRequest.status == status)
-    page = await fetch_page(connection, statement, REQUEST_ORDER, request, count=count)
+@dataclass(frozen=True, slots=True)
+class RequestsPageKey:
+    """One group's page of enrollment requests: what `requests_pages` batches by."""
+
+    group_id: int
+    divisions: frozenset[int] | None  # None: the whole group
+    status: EnrollmentStatus | None
+    request: PageRequest
+    count: bool
+
+
+async def requests_pages(
+    connection: AsyncConnection, keys: Sequence[RequestsPageKey]
+) -> list[tuple[Page, list[RequestRecord]]]:
+    """Each key's page of its group's requests, oldest first; `divisions` limits them."""
+
+    def rows_of(group_ids: list[int], key: RequestsPageKey) -> Select[Any]:
+        statement = select(*_REQUEST, *REQUEST_ORDER).where(
+            EnrollmentRequest.group_id == group_ids[0]
+            if len(group_ids) == 1
+            else key_in(connection, EnrollmentRequest.group_id, group_ids)
+        )
+        if key.divisions is not None:
+            division = EnrollmentRequest.payload["divisionId"].as_integer()
+            statement = statement.where(division.in_(sorted(key.divisions)))
+        if key.status is not None:
+            statement = statement.where(EnrollmentRequest.status == key.status)
+        return statement
+
+    pages = await fetch_group_pages(
+        connection, keys, rows_of, EnrollmentRequest.group_id, REQUEST_ORDER
+    )
     width = len(REQUEST_ORDER)
-    return page, [RequestRecord(*row[:-width]) for row in page.rows]
+    return [(page, [RequestRecord(*row[:-width]) for row in page.rows]) for page in pages]
 
 
 async def requests_by_id(

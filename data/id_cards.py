@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from data.keys import key_in
 from data.models.enrollment import IdCardRequest, IdCardRequestStatus
 from data.models.members import Member
-from data.pagination import Page, PageRequest, fetch_page_newest_first
+from data.pagination import Page, PageRequest, fetch_group_pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,27 +61,40 @@ def _with_member(statement: Select[Any]) -> Select[Any]:
     return statement.join(Member, Member.id == IdCardRequest.member_id)
 
 
-async def requests_page(
-    connection: AsyncConnection,
-    *,
-    group_id: int,
-    divisions: frozenset[int] | None,
-    status: IdCardRequestStatus | None,
-    request: PageRequest,
-    count: bool,
-) -> tuple[Page, list[IdCardRequestRecord]]:
-    """A page of a group's requests, newest first; `divisions` limits them to those divisions'
-    members (None: the whole group)."""
-    statement = _with_member(select(*_COLUMNS, *REQUEST_ORDER)).where(
-        IdCardRequest.group_id == group_id
+@dataclass(frozen=True, slots=True)
+class RequestsPageKey:
+    """One group's page of ID card requests: what `requests_pages` batches by."""
+
+    group_id: int
+    divisions: frozenset[int] | None  # None: the whole group
+    status: IdCardRequestStatus | None
+    request: PageRequest
+    count: bool
+
+
+async def requests_pages(
+    connection: AsyncConnection, keys: Sequence[RequestsPageKey]
+) -> list[tuple[Page, list[IdCardRequestRecord]]]:
+    """Each key's page of its group's requests, newest first; `divisions` limits them to those
+    divisions' members (None: the whole group)."""
+
+    def rows_of(group_ids: list[int], key: RequestsPageKey) -> Select[Any]:
+        statement = _with_member(select(*_COLUMNS, *REQUEST_ORDER)).where(
+            IdCardRequest.group_id == group_ids[0]
+            if len(group_ids) == 1
+            else key_in(connection, IdCardRequest.group_id, group_ids)
+        )
+        if key.divisions is not None:
+            statement = statement.where(Member.division_id.in_(sorted(key.divisions)))
+        if key.status is not None:
+            statement = statement.where(IdCardRequest.status == key.status)
+        return statement
+
+    pages = await fetch_group_pages(
+        connection, keys, rows_of, IdCardRequest.group_id, REQUEST_ORDER, newest_first=True
     )
-    if divisions is not None:
-        statement = statement.where(Member.division_id.in_(sorted(divisions)))
-    if status is not None:
-        statement = statement.where(IdCardRequest.status == status)
-    page = await fetch_page_newest_first(connection, statement, REQUEST_ORDER, request, count=count)
     width = len(REQUEST_ORDER)
-    return page, [IdCardRequestRecord(*row[:-width]) for row in page.rows]
+    return [(page, [IdCardRequestRecord(*row[:-width]) for row in page.rows]) for page in pages]
 
 
 async def requests_by_id(

@@ -16,7 +16,7 @@ from data.keys import Keyed, key_in
 from data.models.members import Coverage, Member, MemberStatus, Relationship, Sex
 from data.models.plans import CoverageTier
 from data.normalize import name_key
-from data.pagination import Page, PageRequest, fetch_page, fetch_pages
+from data.pagination import Page, PageRequest, fetch_group_pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,39 +116,17 @@ class MembersPageKey:
 async def members_pages(
     connection: AsyncConnection, keys: Sequence[MembersPageKey]
 ) -> list[tuple[Page, list[MemberRecord]]]:
-    """Each key's page of its group's members by name. Keys asking the same of different groups
-    (a list of groups, each with its members) share one statement; a single group is paged by
-    its name index (LIMIT), as a window over the whole group would cost more."""
-    alike: dict[tuple[Any, ...], list[MembersPageKey]] = defaultdict(list)
-    for key in keys:
-        alike[(key.divisions, key.search, key.where, key.request, key.count)].append(key)
-    found: dict[MembersPageKey, tuple[Page, list[MemberRecord]]] = {}
+    """Each key's page of its group's members by name (`fetch_group_pages`: a list of groups
+    shares one statement, a single group is paged by its name index)."""
+    pages = await fetch_group_pages(
+        connection,
+        keys,
+        lambda group_ids, key: _members_of(connection, group_ids, key),
+        Member.group_id,
+        MEMBER_ORDER,
+    )
     width = len(MEMBER_ORDER)
-    for same in alike.values():
-        first = same[0]
-        group_ids = list(dict.fromkeys(key.group_id for key in same))
-        statement = _members_of(connection, group_ids, first)
-        if len(group_ids) == 1:
-            pages = [
-                await fetch_page(
-                    connection, statement, MEMBER_ORDER, first.request, count=first.count
-                )
-            ]
-        else:
-            pages = await fetch_pages(
-                connection,
-                statement,
-                Member.group_id,
-                group_ids,
-                MEMBER_ORDER,
-                first.request,
-                count=first.count,
-            )
-        by_group = dict(zip(group_ids, pages, strict=True))
-        for key in same:
-            page = by_group[key.group_id]
-            found[key] = (page, [MemberRecord(*row[:-width]) for row in page.rows])
-    return [found[key] for key in keys]
+    return [(page, [MemberRecord(*row[:-width]) for row in page.rows]) for page in pages]
 
 
 def _members_of(

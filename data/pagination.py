@@ -6,9 +6,10 @@ the tuple of the sort columns of a row (the last of them unique, e.g. the id).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -155,6 +156,23 @@ async def fetch_pages(
     return pages
 
 
+def _mirrored(request: PageRequest) -> PageRequest:
+    """The request for the ascending list whose page, turned around, is the descending page."""
+    return PageRequest(
+        first=request.last, after=request.before, last=request.first, before=request.after
+    )
+
+
+def _turned(page: Page) -> Page:
+    return Page(
+        rows=page.rows[::-1],
+        positions=page.positions[::-1],
+        has_next_page=page.has_previous_page,
+        has_previous_page=page.has_next_page,
+        total_count=page.total_count,
+    )
+
+
 async def fetch_page_newest_first(
     connection: AsyncConnection,
     statement: Select[Any],
@@ -164,14 +182,58 @@ async def fetch_page_newest_first(
     count: bool,
 ) -> Page:
     """A page in descending `order`: the mirror page of the ascending list, turned around."""
-    mirrored = PageRequest(
-        first=request.last, after=request.before, last=request.first, before=request.after
-    )
-    page = await fetch_page(connection, statement, order, mirrored, count=count)
-    return Page(
-        rows=page.rows[::-1],
-        positions=page.positions[::-1],
-        has_next_page=page.has_previous_page,
-        has_previous_page=page.has_next_page,
-        total_count=page.total_count,
-    )
+    return _turned(await fetch_page(connection, statement, order, _mirrored(request), count=count))
+
+
+class GroupPageKey(Protocol):
+    """What a batch of per-group pages is keyed by: a frozen dataclass with at least these."""
+
+    @property
+    def group_id(self) -> int: ...
+
+    @property
+    def request(self) -> PageRequest: ...
+
+    @property
+    def count(self) -> bool: ...
+
+
+K = TypeVar("K", bound=GroupPageKey)
+
+
+async def fetch_group_pages(
+    connection: AsyncConnection,
+    keys: Sequence[K],
+    rows_of: Callable[[list[int], K], Select[Any]],
+    partition: SortColumn,
+    order: Sequence[SortColumn],
+    *,
+    newest_first: bool = False,
+) -> list[Page]:
+    """Each key's page of its group's rows, for a loader batching one list field of many groups.
+
+    Keys asking the same of different groups (a list of groups, each with its list) share one
+    window-numbered statement (`fetch_pages`); a lone group is paged with LIMIT by its index, as
+    a window over the whole group would cost more. `rows_of(group_ids, key)` is the statement
+    for those groups, with the `order` columns last; keys are frozen dataclasses.
+    """
+    alike: dict[Any, list[K]] = defaultdict(list)
+    for key in keys:
+        alike[replace(key, group_id=0)].append(key)  # type: ignore[type-var]
+    found: dict[K, Page] = {}
+    for same in alike.values():
+        first = same[0]
+        group_ids = list(dict.fromkeys(key.group_id for key in same))
+        statement = rows_of(group_ids, first)
+        request = _mirrored(first.request) if newest_first else first.request
+        if len(group_ids) == 1:
+            pages = [await fetch_page(connection, statement, order, request, count=first.count)]
+        else:
+            pages = await fetch_pages(
+                connection, statement, partition, group_ids, order, request, count=first.count
+            )
+        by_group = dict(zip(group_ids, pages, strict=True))
+        for key in same:
+            page = by_group[key.group_id]
+            found[key] = _turned(page) if newest_first else page
+    return [found[key] for key in keys]

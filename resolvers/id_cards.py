@@ -262,6 +262,13 @@ class IdCardLoaders(DomainLoaders):
     def request_by_id(self) -> BatchLoader[int, IdCardRequestRecord | None]:
         return BatchLoader(self.reader, id_cards.requests_by_id)
 
+    @cached_property
+    def requests_page(
+        self,
+    ) -> BatchLoader[id_cards.RequestsPageKey, tuple[Page, list[IdCardRequestRecord]]]:
+        """Pages of several groups (a list of groups with their requests) share a statement."""
+        return BatchLoader(self.reader, id_cards.requests_pages)
+
 
 async def request(context: Context, request_id: int) -> IdCardRequestRecord | None:
     """A request whose member the caller may read; any other answers like one that is not."""
@@ -285,12 +292,5 @@ async def requests_page(
     """The group's requests, newest first, as far as the caller reads their members."""
     divisions = members.readable_divisions(context, group_id)
     request = page_request(first=first, after=after, last=None, before=None, kinds=(datetime, int))
-    async with context.database.reader.connect() as connection:
-        return await id_cards.requests_page(
-            connection,
-            group_id=group_id,
-            divisions=divisions,
-            status=status,
-            request=request,
-            count=count,
-        )
+    key = id_cards.RequestsPageKey(group_id, divisions, status, request, count)
+    return await context.loaders.domain(IdCardLoaders).requests_page.load(key)

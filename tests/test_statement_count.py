@@ -14,6 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from data.models.billing import Bill, BillLine, Payment, PaymentMethod, PaymentStatus
 from data.models.contracts import Contract, ContractPlan, Document, DocumentKind
+from data.models.enrollment import (
+    EnrollmentKind,
+    EnrollmentRequest,
+    EnrollmentStatus,
+    IdCardRequest,
+    IdCardRequestStatus,
+)
 from data.models.groups import Group, GroupStatus
 from data.models.members import Coverage, Member, MemberStatus, Relationship, Sex
 from data.models.plans import CoverageTier, Plan
@@ -280,6 +287,88 @@ async def test_a_list_of_groups_pages_their_members_in_one_statement(api: Api) -
             assert group["members"] == alone["data"]["group"]["members"]
     # The caller, the groups, the pages, their counts, coverages, plans: not one per group.
     assert counts[0] == counts[1] <= 6, counts
+
+
+REQUESTS = """
+    enrollmentRequests(first: 3) {
+      totalCount
+      edges { cursor node { id kind status submittedAt } }
+      pageInfo { hasNextPage endCursor }
+    }
+    idCardRequests(first: 3) {
+      totalCount
+      edges { cursor node { id status requestedAt member { id } } }
+      pageInfo { hasNextPage endCursor }
+    }"""
+BOOK_REQUESTS = "query ($n: Int!) { groups(first: $n) { groupNumber " + REQUESTS + " } }"
+ONE_REQUESTS = "query ($n: String!) { group(groupNumber: $n) { " + REQUESTS + " } }"
+
+
+async def _plant_requests(api: Api, group_numbers: list[str]) -> None:
+    """Group i gets i enrollment requests and i ID card requests (0 to 5): empty pages, short
+    pages and pages with more to come, each group with its own newest and oldest."""
+    database = api.app.state.database
+    async with database.engine.begin() as connection:
+        for index, number in enumerate(group_numbers):
+            group_id = await connection.scalar(select(Group.id).where(Group.group_number == number))
+            member_ids = list(
+                await connection.scalars(
+                    select(Member.id)
+                    .where(Member.group_id == group_id)
+                    .order_by(Member.id)
+                    .limit(index)
+                )
+            )
+            for rank, member_id in enumerate(member_ids):
+                at = datetime(2026, 1, 1 + rank, 12, index, tzinfo=UTC)
+                await connection.execute(
+                    insert(EnrollmentRequest).values(
+                        group_id=group_id,
+                        kind=EnrollmentKind.SUBSCRIBER,
+                        status=EnrollmentStatus.PROCESSED,
+                        payload={},
+                        created_at=at,
+                    )
+                )
+                await connection.execute(
+                    insert(IdCardRequest).values(
+                        group_id=group_id,
+                        member_id=member_id,
+                        reason="LOST",
+                        status=IdCardRequestStatus.REQUESTED,
+                        mail_to={},
+                        created_at=at,
+                    )
+                )
+
+
+async def test_a_list_of_groups_pages_their_requests_in_one_statement(api: Api) -> None:
+    listed = await api.query(READER, "{ groups(first: 6) { groupNumber } }")
+    numbers = [group["groupNumber"] for group in listed["data"]["groups"]]
+    await _plant_requests(api, numbers)
+    token = await api.token(READER)
+    counts = []
+    for size in (2, 6):
+        with statements(api.app.state.database.engine) as seen:
+            response = await api.client.post(
+                "/graphql",
+                json={"query": BOOK_REQUESTS, "variables": {"n": size}},
+                headers={"authorization": f"Bearer {token}"},
+            )
+        body = response.json()
+        assert "errors" not in body, body
+        groups = body["data"]["groups"]
+        counts.append(len(seen))
+        for group in groups:
+            alone = await api.query(READER, ONE_REQUESTS, n=group["groupNumber"])
+            assert {k: v for k, v in group.items() if k != "groupNumber"} == alone["data"]["group"]
+    totals = [group["enrollmentRequests"]["totalCount"] for group in groups]
+    assert totals == [0, 1, 2, 3, 4, 5]
+    assert [g["idCardRequests"]["pageInfo"]["hasNextPage"] for g in groups] == [False] * 4 + [
+        True
+    ] * 2
+    # The caller, the groups, two pages and two counts, the members: not one per group.
+    assert counts[0] == counts[1] <= 7, counts
 
 
 async def test_nodes_of_one_type_share_one_statement(api: Api) -> None:

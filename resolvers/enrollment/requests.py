@@ -38,6 +38,13 @@ class EnrollmentLoaders(DomainLoaders):
         return BatchLoader(self.reader, enrollment.requests_by_id)
 
     @cached_property
+    def requests_page(
+        self,
+    ) -> BatchLoader[enrollment.RequestsPageKey, tuple[Page, list[RequestRecord]]]:
+        """Pages of several groups (a list of groups with their requests) share a statement."""
+        return BatchLoader(self.reader, enrollment.requests_pages)
+
+    @cached_property
     def events_by_request(self) -> BatchLoader[int, list[EventRecord]]:
         return BatchLoader(self.reader, enrollment.events_of_requests)
 
@@ -141,15 +148,8 @@ async def requests_page(
     """The group's requests, oldest first."""
     divisions = members.readable_divisions(context, group_id)
     request = page_request(first=first, after=after, last=None, before=None, kinds=(datetime, int))
-    async with context.database.reader.connect() as connection:
-        return await enrollment.requests_page(
-            connection,
-            group_id=group_id,
-            divisions=divisions,
-            status=status,
-            request=request,
-            count=count,
-        )
+    key = enrollment.RequestsPageKey(group_id, divisions, status, request, count)
+    return await loaders(context).requests_page.load(key)
 
 
 async def history(context: Context, request: RequestRecord) -> list[EventRecord]:
