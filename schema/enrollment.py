@@ -39,7 +39,7 @@ from schema.member_changes import AddressInput, address_change
 from schema.members import Member
 from schema.permissions import guarded_leaf
 from schema.plans import Plan
-from schema.relay import Connection, connection
+from schema.relay import Connection, Node, connection
 
 strawberry.enum(model.EnrollmentKind, description="What a request enrolls.")
 strawberry.enum(model.ReviewDecision)
@@ -102,9 +102,13 @@ class EnrollmentRequestEvent:
 
 
 @strawberry.type(description="An enrollment a group submitted, and where it stands.")
-class EnrollmentRequest:
+class EnrollmentRequest(Node):
     kind: model.EnrollmentKind
     status: model.EnrollmentStatus
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, RequestRecord)
 
     @strawberry.field
     def id(self: RequestRecord) -> strawberry.ID:
@@ -184,12 +188,16 @@ class ReviewPerson:
 
 
 @strawberry.type(description="An enrollment for a membership representative to settle.")
-class ReviewItem:
+class ReviewItem(Node):
     status: model.ReviewItemStatus
     match_reason: str
     decision: model.ReviewDecision | None
     reason: str | None
     resolved_at: datetime | None
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, ReviewItemRecord)
 
     @strawberry.field
     def id(self: ReviewItemRecord) -> strawberry.ID:

@@ -4,6 +4,7 @@ a result for every row."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from starlette.datastructures import UploadFile
@@ -19,7 +20,7 @@ from schema.common import Info, global_id, parse_global_id, served_as
 from schema.enrollment import EnrollmentRequest
 from schema.errors import UserError, user_errors
 from schema.members import Member
-from schema.relay import Connection, connection
+from schema.relay import Connection, Node, connection
 
 strawberry.enum(model.BatchFormat, description="The format of an enrollment file.")
 strawberry.enum(
@@ -75,7 +76,7 @@ class EnrollmentBatchRowConnection(Connection[EnrollmentBatchRow]):
 
 
 @strawberry.type(description="An uploaded enrollment file, processed as a background job.")
-class EnrollmentBatch:
+class EnrollmentBatch(Node):
     filename: str
     format: model.BatchFormat
     status: model.BatchStatus
@@ -83,6 +84,10 @@ class EnrollmentBatch:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, BatchRecord)
 
     @strawberry.field
     def id(self: BatchRecord) -> strawberry.ID:

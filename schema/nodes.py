@@ -10,12 +10,16 @@ from typing import Any
 
 import strawberry
 
-from resolvers import billing, contracts, groups, id_cards, members, plans
+from resolvers import billing, contracts, enrollment_batches, groups, id_cards, members, plans
 from resolvers.context import Context
+from resolvers.enrollment import requests as enrollment_requests
+from resolvers.enrollment import review
 from resolvers.errors import Refused
 from schema.billing import Bill, BillLine, Payment
 from schema.common import Info
 from schema.contracts import Contract, Document
+from schema.enrollment import EnrollmentRequest, ReviewItem
+from schema.enrollment_batches import EnrollmentBatch
 from schema.groups import Division, Group
 from schema.id_cards import IdCardRequest
 from schema.members import Member
@@ -37,6 +41,9 @@ FETCHERS: dict[str, Fetch] = {
     "Contract": contracts.contract,
     "Document": contracts.document,
     "IdCardRequest": id_cards.request,
+    "EnrollmentRequest": enrollment_requests.request,
+    "EnrollmentBatch": enrollment_batches.batch,
+    "ReviewItem": review.item,
 }
 NODE_TYPES: list[type] = [
     Group,
@@ -49,6 +56,9 @@ NODE_TYPES: list[type] = [
     BillLine,
     Payment,
     IdCardRequest,
+    EnrollmentRequest,
+    EnrollmentBatch,
+    ReviewItem,
 ]
 
 

@@ -412,6 +412,9 @@ async def test_an_834_file_names_segments_in_its_results(api: Api) -> None:
     assert await coverage_end(api, third.subscriber.id) is None
 
 
+BATCH_NODE = "query ($id: ID!) { node(id: $id) { id ... on EnrollmentBatch { status } } }"
+
+
 async def test_who_may_read_a_batch_and_its_rows_page_by_page(api: Api) -> None:
     acme = await group_id(api, "Acme Manufacturing")
     subscribers = [family.subscriber for family in (await families(api))[:5]]
@@ -429,6 +432,9 @@ async def test_who_may_read_a_batch_and_its_rows_page_by_page(api: Api) -> None:
     ]:
         body = await api.query(email, BATCH, id=batch_id, first=2)
         assert (body["data"]["enrollmentBatch"] is not None) is sees, email
+        # As a Relay node it answers alike: the same batch, or null as if there were none.
+        node = await api.query(email, BATCH_NODE, id=batch_id)
+        assert node["data"]["node"] == ({"id": batch_id, "status": "COMPLETED"} if sees else None)
     seen: list[int] = []
     after = None
     while True:

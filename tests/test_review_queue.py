@@ -112,6 +112,43 @@ async def test_an_item_shows_the_submission_beside_its_candidates(api: Api) -> N
     }
 
 
+NODES = """
+query ($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    __typename id
+    ... on ReviewItem { itemStatus: status }
+    ... on EnrollmentRequest { requestStatus: status }
+  }
+}"""
+
+
+@pytest.mark.parametrize(
+    ("email", "sees_item", "sees_request"),
+    [
+        (REP, True, True),  # carrier-wide: the queue and every group's members
+        ("admin@acme.example", False, True),  # the group's own request, not the carrier's queue
+        ("hr.east@acme.example", False, False),  # one division: a request with none is not its
+        ("billing@acme.example", False, False),
+        ("admin@globex.example", False, False),
+    ],
+)
+async def test_items_and_requests_are_nodes_seen_as_their_lists_show_them(
+    api: Api, email: str, sees_item: bool, sees_request: bool
+) -> None:
+    item, request, _ = await pending(api)
+    body = await api.query(email, NODES, ids=[item, request])
+    assert "errors" not in body, body
+    found_item, found_request = body["data"]["nodes"]
+    assert found_item == (
+        {"__typename": "ReviewItem", "id": item, "itemStatus": "OPEN"} if sees_item else None
+    )
+    assert found_request == (
+        {"__typename": "EnrollmentRequest", "id": request, "requestStatus": "PENDING_REVIEW"}
+        if sees_request
+        else None
+    )
+
+
 async def test_the_queue_is_oldest_first_and_shows_overdue_items(api: Api) -> None:
     first, _, _ = await pending(api)
     second, _, _ = await pending(api)

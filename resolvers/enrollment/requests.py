@@ -152,6 +152,17 @@ async def requests_page(
     return await loaders(context).requests_page.load(key)
 
 
+async def request(context: Context, request_id: int) -> RequestRecord | None:
+    """A request the caller reads in its group's list (over its division, for a division's
+    reader); any other answers like one that does not exist."""
+    found = await loaders(context).request_by_id.load(request_id)
+    if found is None:
+        return None
+    division_id = found.payload.get("divisionId")
+    allowed = context.access.allows(Privilege.MEMBERS_READ, found.group_id, division_id)
+    return found if allowed else None
+
+
 async def history(context: Context, request: RequestRecord) -> list[EventRecord]:
     return await loaders(context).events_by_request.load(request.id)
 

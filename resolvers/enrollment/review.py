@@ -111,6 +111,14 @@ async def queue(
         )
 
 
+async def item(context: Context, item_id: int) -> ReviewItemRecord | None:
+    """A review item, for carrier staff who work the queue; for anyone else, none at all."""
+    if not context.access.allows(Privilege.REVIEW_QUEUE_WORK):
+        return None
+    found: ReviewItemRecord | None = await loaders(context).review_item_by_id.load(item_id)
+    return found
+
+
 async def people(context: Context, item: ReviewItemRecord) -> list[PersonUnderReview]:
     """Each uncertain person: what was submitted beside its candidates, and what differs."""
     request = await loaders(context).request_by_id.load(item.request_id)
