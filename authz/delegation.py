@@ -6,13 +6,16 @@ The rules (PRODUCT.md):
 - nobody changes their own privileges;
 - the primary administrator and the group officer are set by designation, never by delegation;
 - a manager cannot touch a user who holds, anywhere in the group, something the manager does
-  not hold over that user's grant.
+  not hold over that user's grant;
+- a grant does not outlast the grantor's own hold on what it gives: whoever holds a privilege
+  only until some moment may grant it only until that moment.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from authz.access import AccessMap
 from authz.privileges import Privilege, Role
@@ -28,6 +31,15 @@ class HeldGrant:
     role: str | None
     privileges: frozenset[Privilege]
     division_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TimedGrant:
+    """One of the grantor's own grants in the group: what it gives, where, and until when."""
+
+    privileges: frozenset[Privilege]
+    division_id: int | None
+    expires_at: datetime | None  # None: until taken away
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +100,36 @@ def may_change(
                 "ESCALATION",
             )
     return None
+
+
+def held_until(
+    own_grants: Iterable[TimedGrant], division_id: int | None, privileges: Iterable[Privilege]
+) -> datetime | None:
+    """When the grantor stops holding USERS_MANAGE and every one of `privileges` over the scope
+    (the group, or one division of it) through its grants in the group; None: not before they
+    are taken away. A privilege no grant in the group gives is held from wider (carrier-wide)."""
+    covering = [g for g in own_grants if g.division_id is None or g.division_id == division_id]
+    ends: list[datetime] = []
+    for privilege in {Privilege.USERS_MANAGE, *privileges}:
+        giving = [g for g in covering if privilege in g.privileges]
+        if giving and all(g.expires_at is not None for g in giving):
+            ends.append(max(g.expires_at for g in giving if g.expires_at is not None))
+    return min(ends) if ends else None
+
+
+def may_outlast(
+    own_grants: Iterable[TimedGrant],
+    division_id: int | None,
+    privileges: Iterable[Privilege],
+    expires_at: datetime | None,
+) -> Refusal | None:
+    """A grant may not outlast the grantor's own hold on what it gives."""
+    until = held_until(own_grants, division_id, privileges)
+    if until is None or (expires_at is not None and expires_at <= until):
+        return None
+    return Refusal(
+        "expiresAt",
+        f"your own access to these privileges ends at {until.isoformat()}: "
+        "a grant may not last longer",
+        "ESCALATION",
+    )

@@ -8,7 +8,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from authz.delegation import HeldGrant, Refusal, may_change, may_grant
+from authz.delegation import (
+    HeldGrant,
+    Refusal,
+    TimedGrant,
+    may_change,
+    may_grant,
+    may_outlast,
+)
 from authz.enforcement import grant_rule
 from authz.invitations import create_invitation
 from authz.privileges import Privilege, Role
@@ -114,6 +121,17 @@ async def group_users(context: Context, group_id: int) -> list[GroupAccess]:
     return [_group_access(context, user, group_id, by_user[user.id]) for user in found if user]
 
 
+async def _own_grants(context: Context, session: AsyncSession, group_id: int) -> list[TimedGrant]:
+    """The signed-in manager's active grants in the group, with what each gives and until when."""
+    grants = await access.grants_of_user_in_group(
+        session, context.signed_in().id, group_id, context.now
+    )
+    role_privileges = context.policy.role_privileges
+    return [
+        TimedGrant(role_privileges[grant_rule(g)[1]], g.division_id, g.expires_at) for g in grants
+    ]
+
+
 def _group_access(
     context: Context, user: UserRecord, group_id: int, grants: list[GrantRecord]
 ) -> GroupAccess:
@@ -145,6 +163,10 @@ async def create_user(
     if refusal:
         raise _refused(refusal)
     async with context.transaction() as session:
+        own = await _own_grants(context, session, group.id)
+        refusal = may_outlast(own, division_id, privileges, expires_at)
+        if refusal:
+            raise _refused(refusal)
         async with context.database.reader.connect() as connection:
             existing = await users.user_by_email(connection, email)
         invitation = None
@@ -268,6 +290,9 @@ async def update_privileges(
         refusal = refusal or (
             may_grant(context.access, group.id, division_id, privileges) if privileges else None
         )
+        if refusal is None and privileges:
+            own = await _own_grants(context, session, group.id)
+            refusal = may_outlast(own, division_id, privileges, expires_at)
         if refusal:
             raise _refused(refusal)
         for grant in current:

@@ -238,6 +238,15 @@ class World:
 @given(steps=operations)
 # PRODUCT.md: "Nobody can grant themselves anything" — the group officer neither.
 @example(steps=[Designate("officer@acme.example", "officer@acme.example", ACME)])
+# A manager whose own access ends in 2 minutes grants for longer, then for good.
+@example(
+    steps=[
+        CreateUser(ADMIN, None, ACME, MANAGERS, False, False, 2),
+        CreateUser(2, None, ACME, frozenset({Privilege.MEMBERS_READ}), False, False, 3),
+        CreateUser(2, None, ACME, frozenset({Privilege.MEMBERS_READ}), False, False, None),
+        ChangePrivileges(2, 0, ACME, frozenset({Privilege.MEMBERS_READ}), False, False, None),
+    ]
+)
 async def test_delegation_never_escalates(
     backend: str, demo_template: str, steps: list[Operation]
 ) -> None:
@@ -424,7 +433,9 @@ async def _check_new_grants(
 ) -> None:
     """(a), at the moment of granting: every new grant is within what the actor held there."""
     known = {grant_id for grant_id, _ in before.grants}
-    for grant in await _active_grants(world):
+    active = await _active_grants(world)
+    own = [grant for grant in active if grant.user_id == actor.id]
+    for grant in active:
         if grant.id in known:
             continue
         assert grant.granted_by_user_id == actor.id, (step, grant)
@@ -437,7 +448,29 @@ async def _check_new_grants(
             assert grant.role is None, f"a designated role given by delegation: {grant}"
             assert Privilege.USERS_MANAGE in reach, (step, grant, reach)
             assert _gives(grant) <= reach, (step, grant, reach)
+            until = _actor_holds_until(own, grant)
+            assert until is None or (grant.expires_at is not None and grant.expires_at <= until), (
+                f"{grant} outlasts its grantor's hold (until {until}) by {step}"
+            )
         world.checked.add(grant.id)
+
+
+def _actor_holds_until(own: list[GrantRecord], grant: GrantRecord) -> datetime | None:
+    """(a) in time: until when the actor's own grants give it USERS_MANAGE and all `grant` gives
+    over the grant's scope (None: without end, or held from beyond the group's grants)."""
+    ends = []
+    for privilege in _gives(grant) | {Privilege.USERS_MANAGE}:
+        giving = [
+            g
+            for g in own
+            if g.group_id == grant.group_id
+            and g.division_id in (None, grant.division_id)
+            and privilege in _gives(g)
+        ]
+        expiries = [g.expires_at for g in giving]
+        if expiries and None not in expiries:
+            ends.append(max(e for e in expiries if e is not None))
+    return min(ends) if ends else None
 
 
 async def _check_audited(

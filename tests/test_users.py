@@ -203,6 +203,57 @@ async def test_a_sub_user_manager_cannot_grant_or_touch_beyond_itself(api: Api) 
         assert [(e["field"], e["code"]) for e in errors] == [("userId", code)], email
 
 
+async def test_a_grant_does_not_outlast_its_grantors_own_access(api: Api) -> None:
+    group = await acme(api)
+    ends = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
+    await create(
+        api,
+        "admin@acme.example",
+        group["id"],
+        email="temp.manager@acme.example",
+        privileges=["USERS_MANAGE", "BILLING_READ"],
+        expiresAt=ends.isoformat(),
+    )
+    await activate(api, "temp.manager@acme.example")
+    before = await counts(api)
+    for expires in [None, ends + timedelta(seconds=1)]:
+        extra = {} if expires is None else {"expiresAt": expires.isoformat()}
+        refused = await create(
+            api,
+            "temp.manager@acme.example",
+            group["id"],
+            email="late@acme.example",
+            privileges=["BILLING_READ"],
+            **extra,
+        )
+        assert [(e["field"], e["code"]) for e in refused["errors"]] == [
+            ("expiresAt", "ESCALATION")
+        ], expires
+        assert ends.isoformat() in refused["errors"][0]["message"]
+    assert await counts(api) == before  # refused whole: no user, no grant, no audit event
+    allowed = await create(
+        api,
+        "temp.manager@acme.example",
+        group["id"],
+        email="late@acme.example",
+        privileges=["BILLING_READ"],
+        expiresAt=ends.isoformat(),
+    )
+    assert allowed["errors"] == []
+    # Changing privileges is held to the same bound.
+    body = await api.query(
+        "temp.manager@acme.example",
+        UPDATE,
+        input={
+            "groupId": group["id"],
+            "userId": await user_gid(api, "late@acme.example"),
+            "privileges": ["BILLING_READ"],
+        },
+    )
+    errors = body["data"]["userPrivilegesUpdate"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("expiresAt", "ESCALATION")]
+
+
 async def user_gid(api: Api, email: str) -> str:
     import base64
 
