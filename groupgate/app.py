@@ -23,6 +23,7 @@ from authz.remote_keys import RemoteKeySet
 from authz.tokens import TokenSettings
 from data.database import Database
 from data.files import LocalFileStore
+from groupgate import housekeeping
 from groupgate.authentication import TokenSource
 from groupgate.downloads import download_routes
 from groupgate.graphql import graphql_endpoint
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 async with (
                     watching(policy),
                     batch_workers(settings, database, app.state.file_store, app.state.batch_queued),
+                    housekeeping.running(database, settings.housekeeping_interval),
                 ):
                     yield
             finally:

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # Enrollment batch workers inside the server process; 0 leaves batches to separate
     # `groupgate worker` processes.
     batch_workers: int = Field(default=1, ge=0, le=8)
+    # Seconds between purges of records past their time (sign-in attempts, expired codes and
+    # refresh tokens); 0: none in this process (run `groupgate purge` from a scheduler instead).
+    housekeeping_interval: float = Field(default=3600, ge=0)
 
     @property
     def is_production(self) -> bool:

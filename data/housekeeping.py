@@ -1,0 +1,49 @@
+"""Records kept only for a while: sign-in throttling, one-time codes, rotated refresh tokens.
+
+None of them is a business record (the audit log keeps who signed in and what changed), and each
+is useless past its time: a sign-in attempt after the throttle window, an authorization code or
+a refresh token after it expires (an expired token is refused whether its row exists or not).
+Left alone they grow without bound — under a password-guessing attack, by one row per guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from data.models.users import OAuthAuthorizationCode, OAuthRefreshToken, SignInAttempt
+
+# The throttle looks 15 minutes back; a day leaves room to look into an attack afterwards.
+SIGN_IN_ATTEMPTS_KEPT = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Purged:
+    sign_in_attempts: int
+    authorization_codes: int
+    refresh_tokens: int
+
+
+async def purge(session: AsyncSession, now: datetime) -> Purged:
+    """Delete what is past its time at `now`; returns how many rows of each went."""
+    attempts = await session.execute(
+        delete(SignInAttempt).where(SignInAttempt.attempted_at < now - SIGN_IN_ATTEMPTS_KEPT)
+    )
+    codes = await session.execute(
+        delete(OAuthAuthorizationCode).where(OAuthAuthorizationCode.expires_at < now)
+    )
+    tokens = await session.execute(
+        delete(OAuthRefreshToken).where(OAuthRefreshToken.expires_at < now)
+    )
+    return Purged(
+        sign_in_attempts=_count(attempts),
+        authorization_codes=_count(codes),
+        refresh_tokens=_count(tokens),
+    )
+
+
+def _count(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
