@@ -242,6 +242,24 @@ async def members_for_update(session: AsyncSession, member_ids: Sequence[int]) -
     return list(rows)
 
 
+async def dependents_for_update(
+    session: AsyncSession, subscriber_ids: Sequence[int]
+) -> dict[int, list[Member]]:
+    """The dependents of each subscriber (every subscriber named gets a list), in one statement."""
+    found: dict[int, list[Member]] = {subscriber_id: [] for subscriber_id in subscriber_ids}
+    if subscriber_ids:
+        rows = await session.scalars(
+            select(Member)
+            .where(Member.subscriber_id.in_(subscriber_ids))
+            .order_by(Member.id)
+            .with_for_update()
+        )
+        for row in rows:
+            assert row.subscriber_id is not None
+            found[row.subscriber_id].append(row)
+    return found
+
+
 async def coverages_on_plans_for_update(
     session: AsyncSession, group_id: int, plan_ids: Sequence[int], day: date
 ) -> list[Coverage]:

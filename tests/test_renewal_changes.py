@@ -14,11 +14,20 @@ from sqlalchemy import func, select
 
 from data.models.audit import AuditEvent
 from data.models.contracts import Contract, ContractPlan
+from data.models.enrollment import EnrollmentRequest, EnrollmentStatus
 from data.models.groups import Group
 from data.models.members import Coverage, Member
 from data.models.renewals import RenewalChangeEvent, RenewalChangeRequest
 from tests.conftest import Api, statements
-from tests.enrollment_helpers import dependent, errors_of, gid, person, years_ago
+from tests.enrollment_helpers import (
+    as_submitted,
+    dependent,
+    errors_of,
+    existing_member,
+    gid,
+    person,
+    years_ago,
+)
 from tests.test_renewals import acme_group, move_renewal, offered, utc_today
 
 ADMIN = "admin@acme.example"
@@ -402,6 +411,7 @@ async def test_one_bad_part_among_good_ones_stores_nothing(api: Api) -> None:
                 "subscriberId": gid("Member", found[0].subscriber),
                 "dependents": [dependent("CHILD", 30)],
             },
+            {"subscriberId": gid("Member", foreign), "dependents": [dependent("CHILD", 4)]},
         ],
         "terminations": [
             {"memberId": gid("Member", found[1].subscriber), "reason": "EMPLOYMENT_ENDED"},
@@ -421,6 +431,7 @@ async def test_one_bad_part_among_good_ones_stores_nothing(api: Api) -> None:
         ("enrollments[1].subscriber.ssn", "INVALID"),
         ("enrollments[1].dependents[1].birthDate", "INVALID"),
         ("enrollments[2].dependents[0].birthDate", "INVALID"),  # a child of 30
+        ("enrollments[3].subscriberId", "NOT_FOUND"),  # another group's subscriber
     ]
     assert await stored(api) == before
     async with api.app.state.database.reader.connect() as connection:
@@ -469,6 +480,7 @@ async def test_confirmation_applies_the_parts_on_the_renewal_date(api: Api) -> N
     ended = next(f for f in found if f.dependents and f is not joined)
     meanwhile = next(f for f in found if f not in (joined, ended))
     newcomer = person(hireDate=years_ago(1).isoformat())
+    uncertain = await existing_member(api, "Globex Corporation")
     values: dict[str, Any] = {
         "groupId": group.id,
         "planChanges": [{"fromPlanId": gid("Plan", moved_plan), "toPlanId": gid("Plan", target)}],
@@ -483,12 +495,19 @@ async def test_confirmation_applies_the_parts_on_the_renewal_date(api: Api) -> N
                 "subscriberId": gid("Member", joined.subscriber),
                 "dependents": [dependent("CHILD", 1)],
             },
+            {  # Globex's member under another first name: matching cannot settle it
+                "subscriber": as_submitted(uncertain, firstName="Bartholomew"),
+                "planId": gid("Plan", new_plan),
+                "tier": "EMPLOYEE",
+            },
         ],
         "terminations": [
             {"memberId": gid("Member", ended.subscriber), "reason": "EMPLOYMENT_ENDED"},
             {"memberId": gid("Member", meanwhile.subscriber), "reason": "VOLUNTARY"},
         ],
     }
+    async with api.app.state.database.reader.connect() as connection:
+        audited_before = await connection.scalar(select(func.max(AuditEvent.id))) or 0
     submitted = await submit(api, values)
     assert submitted["errors"] == [], submitted
     request = submitted["changeRequest"]["id"]
@@ -585,6 +604,35 @@ async def test_confirmation_applies_the_parts_on_the_renewal_date(api: Api) -> N
     assert contract_plans == (set(group.current) - {moved_plan}) | {target, new_plan}
     body = await api.query(BROKER, STATUS, n=group.number)
     assert body["data"]["group"]["renewal"]["changeStatus"] == "CONFIRMED_WITH_CHANGES"
+    async with api.app.state.database.reader.connect() as connection:
+        waiting = (
+            await connection.execute(
+                select(EnrollmentRequest.status, EnrollmentRequest.payload).where(
+                    EnrollmentRequest.group_id == group.key,
+                    EnrollmentRequest.status == EnrollmentStatus.PENDING_REVIEW,
+                )
+            )
+        ).all()
+        actions = set(
+            await connection.scalars(
+                select(AuditEvent.action).where(
+                    AuditEvent.group_id == group.key,
+                    AuditEvent.id > audited_before,
+                )
+            )
+        )
+    assert [row.payload["effectiveDate"] for row in waiting] == [day.isoformat()]
+    assert [p["firstName"] for p in waiting[0].payload["people"]] == ["Bartholomew"]
+    assert {
+        "renewal_change.submitted",
+        "renewal_change.reviewed",
+        "coverage.terminated",
+        "coverage.plan_changed",
+        "contract.plans_added",
+        "member.enrolled",
+        "coverage.tier_changed",
+        "enrollment.queued",
+    } <= actions
 
 
 async def test_default_renewal_once_the_window_closes_without_an_active_request(

@@ -16,7 +16,7 @@ naming the part, so that the reviewer can exclude it.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -335,7 +335,7 @@ class Confirmation:
                 contract_number=f"{prefix}-{year}",
                 plan_year=year,
                 start_date=self.effective,
-                end_date=self.effective.replace(year=self.effective.year + 1) - timedelta(days=1),
+                end_date=year_after(self.effective) - timedelta(days=1),
                 now=self.context.now,
             )
             missing = sorted(plans)
@@ -430,3 +430,11 @@ class Confirmation:
                 subscriber=head,
                 batch_row_id=None,
             )
+
+
+def year_after(day: date) -> date:
+    """The same day a year later; 29 February's anniversary is 1 March."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return date(day.year + 1, 3, 1)

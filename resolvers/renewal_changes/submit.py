@@ -215,9 +215,7 @@ class Checker:
         ids = [t.member_id for t in given if t.member_id is not None]
         rows = {row.id: row for row in await renewal_changes.members_for_update(self.session, ids)}
         heads = [row.id for row in rows.values() if row.relationship == Relationship.SUBSCRIBER]
-        families: dict[int, list[Member]] = {}
-        for head in heads:
-            families[head] = await member_changes.dependents_for_update(self.session, head)
+        families = await renewal_changes.dependents_for_update(self.session, heads)
         spans = await member_changes.newest_coverages_for_update(self.session, list(rows))
         named: dict[int, int] = {}
         found: list[tuple[int, TerminationReason] | None] = []
