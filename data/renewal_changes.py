@@ -152,8 +152,18 @@ async def requests_page(
 
 
 async def lock_renewal(session: AsyncSession, renewal_id: int) -> None:
-    """Serialise submissions to one renewal (the one-active-request rule reads, then writes)."""
-    await session.execute(select(Renewal.id).where(Renewal.id == renewal_id).with_for_update())
+    """Serialise submissions to one renewal (the one-active-request rule reads, then writes).
+
+    A write that changes nothing, as the transaction's first statement: on PostgreSQL it takes
+    the row's lock; on SQLite, where a SELECT (even FOR UPDATE) begins no transaction, it takes
+    the database's write lock at once, so a second submission waits here and then reads the
+    first one's request."""
+    await session.execute(
+        update(Renewal)
+        .where(Renewal.id == renewal_id)
+        .values(plan_year=Renewal.plan_year)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def active_request(session: AsyncSession, renewal_id: int) -> int | None:

@@ -734,3 +734,12 @@ async def test_arbitrary_submissions_never_fail_the_server(
     assert "errors" not in body, body
     payload = body["data"]["renewalChangesSubmit"]
     assert (payload["changeRequest"] is None) == bool(payload["errors"])
+
+
+async def test_parallel_submissions_make_one_active_request(api: Api) -> None:
+    group = await acme(api)
+    payloads = await asyncio.gather(*(submit(api, plan_change(group)) for _ in range(4)))
+    accepted = [p for p in payloads if p["changeRequest"] is not None]
+    assert len(accepted) == 1, payloads
+    assert all(errors_of(p) == [("groupId", "CONFLICT")] for p in payloads if p not in accepted)
+    assert (await stored(api))[0] == 1

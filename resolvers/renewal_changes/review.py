@@ -16,6 +16,7 @@ naming the part, so that the reviewer can exclude it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -80,10 +81,9 @@ async def review(
     """Move the request to `status` (applying it if confirmed); its id."""
     context.signed_in()
     found = await reviewable(context, request_id)
-    parts = Parts.from_json(found.payload)
+    submitted = Parts.from_json(found.payload)
     text = " ".join((reasons or "").split()) or None
-    chosen = _check(found.status, status, text, excluded, parts)
-    parts.excluded[:] = chosen
+    parts = replace(submitted, excluded=_check(found.status, status, text, excluded, submitted))
     async with context.transaction() as session:
         moved = await renewal_changes.move_status(
             session,
