@@ -245,9 +245,15 @@ async def move_status(
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-async def members_for_update(session: AsyncSession, member_ids: Sequence[int]) -> list[Member]:
+async def members_for_update(
+    session: AsyncSession, group_id: int, member_ids: Sequence[int]
+) -> list[Member]:
+    """The group's members among `member_ids` (another group's are not even read)."""
     rows = await session.scalars(
-        select(Member).where(Member.id.in_(member_ids)).order_by(Member.id).with_for_update()
+        select(Member)
+        .where(Member.group_id == group_id, Member.id.in_(member_ids))
+        .order_by(Member.id)
+        .with_for_update()
     )
     return list(rows)
 

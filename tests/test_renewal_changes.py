@@ -662,22 +662,51 @@ async def test_default_renewal_once_the_window_closes_without_an_active_request(
 
 async def test_change_requests_take_the_same_statements_for_one_or_three(api: Api) -> None:
     group = await acme(api)
-    counted = []
-    for _ in range(3):
-        request = (await submit(api, plan_change(group)))["changeRequest"]["id"]
+    found = await families(api, group.key, group.effective)
+    renewal_query = f"""query ($n: String!) {{ group(groupNumber: $n) {{ renewal {{
+        changeRequests {{ {REQUEST_FIELDS} }} }} }} }}"""
+    queue_query = f"""{{ renewalChangeRequests(first: 10) {{ edges {{ node {{
+        {REQUEST_FIELDS} group {{ groupNumber }} }} }} }} }}"""
+    counted: list[tuple[int, int]] = []
+    for n in range(3):
+        values = plan_change(group) | {
+            "enrollments": [
+                {
+                    "subscriber": person(),
+                    "planId": gid("Plan", group.current[1]),
+                    "tier": "EMPLOYEE",
+                },
+                {
+                    "subscriberId": gid("Member", found[n].subscriber),
+                    "dependents": [dependent("CHILD", 2)],
+                },
+            ],
+            "terminations": [
+                {"memberId": gid("Member", found[3 + n].subscriber), "reason": "VOLUNTARY"}
+            ],
+        }
+        submitted = await submit(api, values)
+        assert submitted["errors"] == [], submitted
+        request = submitted["changeRequest"]["id"]
         await review(api, request, "IN_REVIEW")
         await review(api, request, "REJECTED", reasons="again")
         with statements(api.app.state.database.engine) as seen:
-            body = await api.query(
-                ADMIN,
-                f"""query ($n: String!) {{ group(groupNumber: $n) {{ renewal {{
-                    changeRequests {{ {REQUEST_FIELDS} }} }} }} }}""",
-                n=group.number,
-            )
+            body = await api.query(ADMIN, renewal_query, n=group.number)
         assert "errors" not in body, body
-        counted.append(len(seen))
+        with statements(api.app.state.database.engine) as queued:
+            queue = await api.query(REPRESENTATIVE, queue_query)
+        assert "errors" not in queue, queue
+        counted.append((len(seen), len(queued)))
     assert len(body["data"]["group"]["renewal"]["changeRequests"]) == 3
+    assert len(queue["data"]["renewalChangeRequests"]["edges"]) == 3
+    shown = body["data"]["group"]["renewal"]["changeRequests"][0]
+    assert shown["terminations"][0]["member"]["id"] == gid("Member", found[5].subscriber)
+    assert shown["enrollments"][1]["subscriber"]["id"] == gid("Member", found[2].subscriber)
     assert counted[0] == counted[2], counted
+    # Measured on both databases: 11 for the renewal (user, access, group, renewal, requests,
+    # events, plans, members, users...), 10 for the queue; a bound that catches a regression.
+    assert counted[0][0] <= 11, counted
+    assert counted[0][1] <= 10, counted
 
 
 IDS = st.text(max_size=12) | st.builds(

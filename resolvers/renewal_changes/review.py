@@ -282,7 +282,7 @@ class Confirmation:
         members = {
             row.id: row
             for row in await renewal_changes.members_for_update(
-                self.session, sorted({span.member_id for span in spans})
+                self.session, self.request.group_id, sorted({span.member_id for span in spans})
             )
         }
         for span in spans:

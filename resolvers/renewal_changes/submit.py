@@ -132,7 +132,7 @@ async def submit(context: Context, given: ChangesInput) -> int:
 
 
 class Checker:
-    """The checks of one submission (and, at confirmation, of the parts it still applies)."""
+    """The checks of one submission, every error collected in `errors`."""
 
     def __init__(
         self,
@@ -213,7 +213,8 @@ class Checker:
     ) -> tuple[list[tuple[int, TerminationReason] | None], set[int]]:
         """Each termination (None where refused), and every member whose coverage it ends."""
         ids = [t.member_id for t in given if t.member_id is not None]
-        rows = {row.id: row for row in await renewal_changes.members_for_update(self.session, ids)}
+        found_rows = await renewal_changes.members_for_update(self.session, self.group.id, ids)
+        rows = {row.id: row for row in found_rows}
         heads = [row.id for row in rows.values() if row.relationship == Relationship.SUBSCRIBER]
         families = await renewal_changes.dependents_for_update(self.session, heads)
         spans = await member_changes.newest_coverages_for_update(self.session, list(rows))
@@ -222,7 +223,7 @@ class Checker:
         for index, termination in enumerate(given):
             path = f"terminations[{index}]"
             row = None if termination.member_id is None else rows.get(termination.member_id)
-            if row is None or row.group_id != self.group.id:
+            if row is None:
                 self._error(f"{path}.memberId", "no such member in this group", ErrorCode.NOT_FOUND)
                 found.append(None)
                 continue
@@ -240,7 +241,7 @@ class Checker:
                 ended |= {dependent.id for dependent in families[head]}
         for index, termination in enumerate(given):
             row = None if termination.member_id is None else rows.get(termination.member_id)
-            if row is not None and row.subscriber_id in named and row.group_id == self.group.id:
+            if row is not None and row.subscriber_id in named:
                 self._error(
                     f"terminations[{index}].memberId",
                     f"ends with its subscriber (terminations[{named[row.subscriber_id]}])",
@@ -371,8 +372,11 @@ class Checker:
         ):
             if value is not None:
                 self._error(f"{path}.{name}", "follows the subscriber's family: leave it out")
-        head = await member_changes.member_for_update(self.session, subscriber_id)
-        if head is None or head.group_id != self.group.id:
+        found = await renewal_changes.members_for_update(
+            self.session, self.group.id, [subscriber_id]
+        )
+        head = found[0] if found else None
+        if head is None:
             self._error(f"{path}.subscriberId", "no such member in this group", ErrorCode.NOT_FOUND)
             return None
         if head.relationship != Relationship.SUBSCRIBER:
