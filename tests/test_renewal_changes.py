@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -33,6 +34,7 @@ from tests.test_renewals import acme_group, move_renewal, offered, utc_today
 ADMIN = "admin@acme.example"
 REPRESENTATIVE = "accounts@carrier.example"
 BROKER = "broker@summit.example"
+VIEWER = "viewer@acme.example"  # made by the test: a sub-user with RENEWAL_READ only
 
 # Without PII: the account representative reads requests without MEMBERS_READ_PII.
 REQUEST_FIELDS = """
@@ -218,10 +220,32 @@ async def test_submission_is_open_from_day_75_before_through_the_renewal_date(ap
         assert (await review(api, request["id"], "REJECTED", reasons="window test"))["errors"] == []
 
 
+async def view_only_user(api: Api, group: Acme) -> None:
+    """A sub-user with RENEWAL_READ only, made by the administrator; active once invited."""
+    created = await api.query(
+        ADMIN,
+        "mutation ($input: UserCreateInput!) { userCreate(input: $input) { invitationUrl } }",
+        input={
+            "groupId": group.id,
+            "email": VIEWER,
+            "name": "Renewal Viewer",
+            "privileges": ["RENEWAL_READ"],
+        },
+    )
+    link = created["data"]["userCreate"]["invitationUrl"]
+    password = "correct horse battery staple"
+    accepted = await api.client.post(
+        urlsplit(link).path, data={"password": password, "confirmation": password}
+    )
+    assert accepted.status_code == 200, accepted.text
+
+
 async def test_who_may_submit_review_and_follow(api: Api) -> None:
     group = await acme(api)
     values = plan_change(group)
+    await view_only_user(api, group)
     refused = [
+        (VIEWER, "FORBIDDEN"),  # a view-only sub-user follows the renewal, submits nothing
         ("admin@globex.example", "NOT_FOUND"),
         ("billing@acme.example", "FORBIDDEN"),
         ("hr.east@acme.example", "FORBIDDEN"),  # MEMBERS_WRITE in one division only
@@ -249,7 +273,7 @@ async def test_who_may_submit_review_and_follow(api: Api) -> None:
             ("changeRequestId", code)
         ], email
     assert (await review(api, request["id"], "IN_REVIEW"))["changeRequest"]["status"] == "IN_REVIEW"
-    for email in (ADMIN, BROKER, REPRESENTATIVE):
+    for email in (ADMIN, BROKER, REPRESENTATIVE, VIEWER):
         body = await api.query(email, STATUS, n=group.number)
         assert "errors" not in body, body
         renewal = body["data"]["group"]["renewal"]
