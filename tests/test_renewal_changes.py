@@ -652,7 +652,7 @@ async def test_confirmation_applies_the_parts_on_the_renewal_date(api: Api) -> N
         "renewal_change.reviewed",
         "coverage.terminated",
         "coverage.plan_changed",
-        "contract.plans_added",
+        "contract.recorded",
         "member.enrolled",
         "coverage.tier_changed",
         "enrollment.queued",

@@ -326,33 +326,42 @@ class Confirmation:
         group_id = self.request.group_id
         year = self.request.plan_year
         contract_id = await renewal_changes.contract_of_year(self.session, group_id, year)
+        after: dict[str, Any] = {"renewalChangeRequestId": self.request.id}
         if contract_id is None:
             number = await renewal_changes.latest_contract_number(self.session, group_id)
             prefix = number.rsplit("-", 1)[0] if number else f"C{group_id}"
+            ends_on = year_after(self.effective) - timedelta(days=1)
             contract_id = await renewal_changes.add_contract(
                 self.session,
                 group_id=group_id,
                 contract_number=f"{prefix}-{year}",
                 plan_year=year,
                 start_date=self.effective,
-                end_date=year_after(self.effective) - timedelta(days=1),
+                end_date=ends_on,
                 now=self.context.now,
             )
-            missing = sorted(plans)
+            action, missing = "contract.recorded", sorted(plans)
+            after |= {
+                "contractNumber": f"{prefix}-{year}",
+                "planYear": year,
+                "startDate": self.effective.isoformat(),
+                "endDate": ends_on.isoformat(),
+            }
         else:
-            missing = sorted(
-                plans - await renewal_changes.contract_plans(self.session, contract_id)
-            )
+            recorded = await renewal_changes.contract_plans(self.session, contract_id)
+            action, missing = "contract.plans_added", sorted(plans - recorded)
+            if not missing:
+                return
         renewal_changes.add_contract_plans(self.session, contract_id, missing)
         audit.record(
             self.session,
             self.context.actor,
-            action="contract.plans_added",
+            action=action,
             target_type="contract",
             target_id=contract_id,
             group_id=group_id,
             now=self.context.now,
-            after={"planIds": missing, "renewalChangeRequestId": self.request.id},
+            after=after | {"planIds": missing},
         )
         await self.session.flush()
 
