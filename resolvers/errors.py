@@ -24,6 +24,8 @@ class ErrorCode(enum.StrEnum):
     MEDICARE_NOT_ONLINE = "MEDICARE_NOT_ONLINE"
     COBRA_ADMINISTERED_BY_CARRIER = "COBRA_ADMINISTERED_BY_CARRIER"
     GROUP_TOO_SMALL = "GROUP_TOO_SMALL"
+    # Renewal changes: submitted outside the renewal window, or before an offer is prepared.
+    RENEWAL_NOT_OPEN = "RENEWAL_NOT_OPEN"
 
 
 @dataclass(frozen=True, slots=True)

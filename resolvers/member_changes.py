@@ -359,10 +359,18 @@ def _termination_errors(
                 ErrorCode.INVALID,
             )
         )
+    problem = reason_error(reason, relationship)
+    if problem is not None:
+        errors.append(FieldError("reason", problem, ErrorCode.INVALID))
+    return errors
+
+
+def reason_error(reason: TerminationReason, relationship: Relationship) -> str | None:
+    """Why the reason does not fit the member, or None if it does."""
     fits = _REASON_FITS.get(reason)
     if fits is not None and relationship not in fits[0]:
-        errors.append(FieldError("reason", f"{reason.value} {fits[1]}", ErrorCode.INVALID))
-    return errors
+        return f"{reason.value} {fits[1]}"
+    return None
 
 
 async def terminate_coverage(

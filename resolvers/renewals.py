@@ -34,7 +34,8 @@ MAX_COMPARED = 4
 
 
 class RenewalStatus(enum.StrEnum):
-    """Where a renewal stands; submission will add its own states after OPEN."""
+    """Where a renewal's window stands; the changes submitted have their own status
+    (`resolvers.renewal_changes`)."""
 
     NOT_OPEN = "NOT_OPEN"
     OPEN = "OPEN"
@@ -157,19 +158,29 @@ def _view(context: Context, group: GroupRecord, record: RenewalRecord | None) ->
 
 async def group_renewal(context: Context, group: GroupRecord) -> RenewalView:
     groups.require(context, Privilege.RENEWAL_READ, group.id)
+    return await renewal_of(context, group)
+
+
+async def renewal_of(context: Context, group: GroupRecord) -> RenewalView:
+    """The group's renewal, for a use case that checks its own privilege."""
     record = await _loaders(context).renewal_by_group.load(group.id)
     return _view(context, group, record)
 
 
-async def _options(context: Context, renewal: RenewalView) -> list[OptionRecord]:
+async def offered_options(context: Context, renewal: RenewalView) -> list[OptionRecord]:
+    """The plans offered at renewal, in the order they were offered (none until prepared)."""
     if renewal.renewal_id is None:
         return []
-    return await _loaders(context).options_by_renewal.load(renewal.renewal_id)
+    return await options_of_renewal(context, renewal.renewal_id)
+
+
+async def options_of_renewal(context: Context, renewal_id: int) -> list[OptionRecord]:
+    return await _loaders(context).options_by_renewal.load(renewal_id)
 
 
 async def offer(context: Context, renewal: RenewalView, kind: OfferKind) -> list[OfferedPlan]:
     """The plans offered of one kind, with their renewal rates against this year's."""
-    options = [option for option in await _options(context, renewal) if option.kind == kind]
+    options = [option for option in await offered_options(context, renewal) if option.kind == kind]
     plan_ids = [option.plan_id for option in options]
     loaders = context.loaders
     found = await loaders.plan_by_id.load_all(plan_ids)
@@ -198,8 +209,8 @@ async def compare(context: Context, group_id: int | None, plan_ids: list[int | N
     group = await groups.visible_group(context, group_id, "groupId")
     if not context.access.allows(Privilege.RENEWAL_READ, group.id):
         raise Refused.on("groupId", "needs RENEWAL_READ", ErrorCode.FORBIDDEN)
-    renewal = _view(context, group, await _loaders(context).renewal_by_group.load(group.id))
-    options = {option.plan_id: option for option in await _options(context, renewal)}
+    renewal = await renewal_of(context, group)
+    options = {option.plan_id: option for option in await offered_options(context, renewal)}
     chosen = _check_plans(plan_ids, options)
     loaders = context.loaders
     keys = [(plan_id, renewal.plan_year) for plan_id in chosen]

@@ -347,7 +347,8 @@ class ReviewItemResolvePayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _person(given: Any) -> PersonInput:
+def person_input(given: Any) -> PersonInput:
+    """The use cases' form of a submitted person (`renewalChangesSubmit` takes them too)."""
     return PersonInput(
         first_name=given.first_name,
         last_name=given.last_name,
@@ -396,8 +397,8 @@ class EnrollmentMutation:
     async def member_enroll(self, info: Info, input: MemberEnrollInput) -> EnrollmentPayload:
         given = EnrollmentInput(
             group_id=parse_global_id(input.group_id, "Group"),
-            subscriber=_person(input.subscriber),
-            dependents=tuple(_person(person) for person in input.dependents),
+            subscriber=person_input(input.subscriber),
+            dependents=tuple(person_input(person) for person in input.dependents),
             plan_id=parse_global_id(input.plan_id, "Plan") or 0,
             tier=input.tier,
             effective_date=input.effective_date,
@@ -414,7 +415,7 @@ class EnrollmentMutation:
     async def dependent_add(self, info: Info, input: DependentAddInput) -> EnrollmentPayload:
         given = DependentInput(
             subscriber_id=parse_global_id(input.subscriber_id, "Member"),
-            dependent=_person(input.dependent),
+            dependent=person_input(input.dependent),
             effective_date=input.effective_date,
         )
         return await _payload(info, await submit(info.context, add_dependent, given))

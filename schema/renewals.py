@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from authz.privileges import Privilege
 from data.groups import GroupRecord
 from data.models.plans import CoverageTier
-from data.models.renewals import OfferKind
-from resolvers import renewals
+from data.models.renewals import OfferKind, RenewalChangeStatus
+from resolvers import renewal_changes, renewals
 from resolvers.errors import Refused
 from resolvers.renewals import (
     ComparedPlan,
@@ -25,12 +26,23 @@ from schema.errors import UserError, user_errors
 from schema.permissions import guarded
 from schema.plans import Plan, PlanBenefits, PlanRate
 
+if TYPE_CHECKING:
+    from schema.renewal_changes import RenewalChangeRequest
+
 strawberry.enum(
     RenewalStatus,
     description="NOT_OPEN: before the window; OPEN: from 75 days before the effective date "
     "through the effective date itself; CLOSED: after it.",
 )
 strawberry.enum(OfferKind, description="CURRENT: a plan the group has now; ALTERNATIVE: another.")
+# Here rather than in schema.renewal_changes: `Renewal.changeStatus` answers it.
+strawberry.enum(
+    RenewalChangeStatus,
+    description="SUBMITTED → IN_REVIEW → CONFIRMED, CONFIRMED_WITH_CHANGES (some parts not "
+    "applied) or REJECTED (the group may submit again while the renewal is open). "
+    "DEFAULT_RENEWAL: the window closed with no active request; the group renews on its "
+    "current plans (computed, never stored on a request).",
+)
 
 
 @strawberry.type(description="A tier's monthly rate at renewal against this plan year's.")
@@ -96,6 +108,22 @@ class Renewal:
     async def alternative_plans(self: RenewalView, info: Info) -> list[RenewalOffer]:
         found = await renewals.offer(info.context, self, OfferKind.ALTERNATIVE)
         return served_as(found, RenewalOffer)
+
+    @strawberry.field(description="Change requests for this renewal, newest first.")
+    async def change_requests(
+        self: RenewalView, info: Info
+    ) -> list[Annotated[RenewalChangeRequest, strawberry.lazy("schema.renewal_changes")]]:
+        from schema.renewal_changes import RenewalChangeRequest
+
+        found = await renewal_changes.change_requests(info.context, self)
+        return served_as(found, RenewalChangeRequest)
+
+    @strawberry.field(
+        description="The latest active change request's status; DEFAULT_RENEWAL once the "
+        "window closed with none; null while open with nothing (or only a rejection) submitted."
+    )
+    async def change_status(self: RenewalView, info: Info) -> RenewalChangeStatus | None:
+        return await renewal_changes.change_status(info.context, self)
 
 
 @strawberry.type
