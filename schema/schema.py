@@ -20,6 +20,7 @@ from strawberry.tools import merge_types
 
 from schema.billing import BillingMutation
 from schema.brokers import BrokersMutation, BrokersQuery
+from schema.commissions import CommissionsQuery
 from schema.enrollment import EnrollmentMutation, EnrollmentQuery
 from schema.enrollment_batches import EnrollmentBatchesMutation, EnrollmentBatchesQuery
 from schema.errors import ClassifiedErrors
@@ -43,6 +44,7 @@ Query = merge_types(
         EnrollmentQuery,
         EnrollmentBatchesQuery,
         RenewalsQuery,
+        CommissionsQuery,
     ),
 )
 Mutation = merge_types(
