@@ -6,6 +6,7 @@ The reference below reads the raw rows and applies the rules of ADR 0012 with `F
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -14,6 +15,8 @@ from itertools import count
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, insert, select, update
 
 from data.demo.names import KEYSTONE_LICENSE, SUMMIT_LICENSE
@@ -23,7 +26,7 @@ from data.models.commissions import CommissionSchedule, CommissionStatement
 from data.models.contracts import Contract
 from data.models.groups import Group
 from data.models.users import Agency, BrokerOfRecord
-from tests.conftest import Api
+from tests.conftest import Api, statements
 
 SUMMIT = "broker@summit.example"
 KEYSTONE = "dieter.schmidt@keystone.example"
@@ -381,3 +384,150 @@ async def test_partial_failed_reversed_payments_and_a_broker_switch(api: Api) ->
     empty = await statement_of(api, SUMMIT, label(month_start(now, -40)))
     assert (empty["lines"], empty["total"]["amount"], empty["provisional"]) == ([], 0, False)
     assert empty["closedAt"] is not None
+
+
+BOTH = """
+query ($p: String!) {
+  commissionSchedules { planYear }
+  commissionStatements(period: $p) { statement { agency { name } lines { groupId } } }
+}"""
+
+
+# Who reads which commissions: an agency's brokers their own; nobody else anything.
+READERS = [
+    (SUMMIT, "Summit Benefits"),
+    ("luis.ortega@summit.example", "Summit Benefits"),
+    (KEYSTONE, "Keystone Benefit Partners"),
+    ("amara.okafor@harborview.example", "Harborview Insurance Services"),
+    ("admin@acme.example", "FORBIDDEN"),
+    ("officer@acme.example", "FORBIDDEN"),
+    ("billing@acme.example", "FORBIDDEN"),
+    ("accounts@carrier.example", "FORBIDDEN"),
+    ("rep@carrier.example", "FORBIDDEN"),
+    (None, "UNAUTHENTICATED"),
+]
+
+
+async def test_who_reads_which_commissions(api: Api) -> None:
+    """One served database for the whole table: reading changes nothing another row sees."""
+    last = month_start(this_month(), -1)
+    for email, agency in READERS:
+        body = await api.query(email, BOTH, p=label(last))
+        if agency in {"FORBIDDEN", "UNAUTHENTICATED"}:
+            # Asked one at a time: a refused non-null field nulls the whole answer.
+            for document in (SCHEDULES, STATEMENT):
+                refused = await api.query(email, document, p=label(last))
+                assert refused["data"] is None, email
+                assert [e["extensions"]["code"] for e in refused["errors"]] == [agency], email
+            continue
+        assert "errors" not in body, body
+        statement = body["data"]["commissionStatements"]["statement"]
+        assert statement["agency"] == {"name": agency}
+        assert body["data"]["commissionSchedules"], email
+        # Only groups the agency was ever broker of record for (the bill's month decides).
+        [own] = await rows(api, select(Agency.id).where(Agency.name == agency))
+        served = await rows(
+            api, select(BrokerOfRecord.group_id).where(BrokerOfRecord.agency_id == own.id)
+        )
+        assert {line["groupId"] for line in statement["lines"]} <= {
+            gid("Group", row.group_id) for row in served
+        }, email
+
+
+async def test_bad_and_future_periods_are_refused_on_the_field_and_store_nothing(
+    api: Api,
+) -> None:
+    next_month = month_start(this_month(), 1)
+    malformed = ["", "  ", "2026", "2026-1", "2026-13", "2026-00", "0000-01", "2026-02-30", "May"]
+    future = [label(next_month), next_month.isoformat(), label(month_start(next_month, 24))]
+    for period in malformed + future:
+        body = await api.query(SUMMIT, STATEMENT, p=period)
+        payload = body["data"]["commissionStatements"]
+        assert payload["statement"] is None, period
+        assert [(e["field"], e["code"]) for e in payload["errors"]] == [("period", "INVALID")]
+        assert all(e["message"] for e in payload["errors"])
+    assert await rows(api, select(CommissionStatement.id)) == []
+
+
+CLOSING_STATEMENTS = 10
+
+
+async def test_closing_a_statement_costs_the_same_statements_for_one_line_or_many(
+    api: Api,
+) -> None:
+    """Payments settled in two old months: one line of one group, or six lines of three."""
+    m2 = month_start(this_month(), -2)
+    few, many = month_start(this_month(), -30), month_start(this_month(), -31)
+    acme = await bill_of(api, await group_id(api, "Acme Manufacturing"), m2)
+    await add_payment(api, acme.id, 1_000, midnight(few) + timedelta(days=3))
+    summit = await agency_id(api, SUMMIT_LICENSE)
+    for name in ("Acme Manufacturing", "Globex Corporation", "Initech"):
+        group = await group_id(api, name)
+        [bill] = await rows(
+            api,
+            select(Bill.id)
+            .join(BrokerOfRecord, BrokerOfRecord.group_id == Bill.group_id)
+            .where(
+                Bill.group_id == group,
+                BrokerOfRecord.agency_id == summit,
+                BrokerOfRecord.start_date <= Bill.period,
+                func.coalesce(BrokerOfRecord.end_date, Bill.period) >= Bill.period,
+            )
+            .order_by(Bill.period)
+            .limit(1),
+        )
+        for day in (3, 4):
+            await add_payment(api, bill.id, 1_000, midnight(many) + timedelta(days=day))
+    counted, sizes = [], []
+    for period in (few, many):
+        with statements(api.app.state.database.engine) as seen:
+            found = await statement_of(api, SUMMIT, label(period))
+        counted.append(len(seen))
+        sizes.append((len(found["lines"]), len(found["groups"])))
+    assert sizes == [(1, 1), (6, 3)]
+    assert counted[0] == counted[1], counted
+    # The caller's user and access; the stored statement (none yet); payments, schedules and
+    # reversals; the statement, its lines and the audit event; the agency. Measured: 10 on both.
+    assert counted[0] <= CLOSING_STATEMENTS, counted
+    with statements(api.app.state.database.engine) as seen:
+        await statement_of(api, SUMMIT, label(many))
+    assert len(seen) < counted[1], "a closed statement is read, not computed again"
+
+
+async def test_concurrent_requests_close_a_month_once(api: Api) -> None:
+    last = label(month_start(this_month(), -1))
+    bodies = await asyncio.gather(*(api.query(SUMMIT, STATEMENT, p=last) for _ in range(4)))
+    answers = [body["data"]["commissionStatements"]["statement"] for body in bodies]
+    assert all(answer == answers[0] for answer in answers), "the losers read the winner's"
+    assert answers[0]["closedAt"] is not None
+    stored = await rows(api, select(CommissionStatement.id))
+    assert len(stored) == 1
+    closings = await rows(
+        api, select(AuditEvent.target_id).where(AuditEvent.action == "commission_statement.closed")
+    )
+    assert [row.target_id for row in closings] == [str(stored[0].id)]
+
+
+PERIODS = (
+    st.text(max_size=12)
+    | st.dates().map(date.isoformat)
+    | st.builds(
+        "{:04d}-{:02d}".format,
+        st.integers(min_value=0, max_value=9999),
+        st.integers(min_value=0, max_value=13),
+    )
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    # Examples share the one served database: each answer stands on its own.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(period=PERIODS)
+async def test_arbitrary_periods_never_fail_the_server(api: Api, period: str) -> None:
+    body = await api.query(KEYSTONE, STATEMENT, p=period)
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["commissionStatements"]
+    assert (payload["statement"] is None) == bool(payload["errors"])
