@@ -72,6 +72,7 @@ class LineRecord:
     bill_period: date
     premium_paid_cents: int
     subscriber_count: int
+    plan_year: int
     commission_cents: int
 
 
@@ -105,6 +106,7 @@ _LINE: list[Any] = [
     Bill.period,
     CommissionStatementLine.premium_paid_cents,
     CommissionStatementLine.subscriber_count,
+    CommissionStatementLine.plan_year,
     CommissionStatementLine.commission_cents,
 ]
 LINE_ORDER = (Group.group_number, CommissionStatementLine.kind, Payment.settled_at, Payment.id)
@@ -277,6 +279,7 @@ async def store_statement(
                     "kind": line.kind,
                     "premium_paid_cents": line.premium_paid_cents,
                     "subscriber_count": line.subscriber_count,
+                    "plan_year": line.plan_year,
                     "commission_cents": line.commission_cents,
                 }
                 for line in lines

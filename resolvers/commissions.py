@@ -216,6 +216,7 @@ def _earned(payment: EarningPayment, by_year: dict[int, ScheduleRecord]) -> Line
         bill_period=payment.bill_period,
         premium_paid_cents=payment.amount_cents,
         subscriber_count=payment.subscriber_count,
+        plan_year=plan_year,
         commission_cents=commission_cents(payment, by_year.get(plan_year)),
     )
 
@@ -251,6 +252,7 @@ def _taken_back(line: LineRecord) -> LineRecord:
         bill_period=line.bill_period,
         premium_paid_cents=-line.premium_paid_cents,
         subscriber_count=line.subscriber_count,
+        plan_year=line.plan_year,
         commission_cents=-line.commission_cents,
     )
 

@@ -52,6 +52,10 @@ class CommissionStatementLine:
         description="The coverage month paid: it decides the broker of record and plan year."
     )
     subscriber_count: int = strawberry.field(description="Distinct subscribers on the bill.")
+    plan_year: int = strawberry.field(
+        description="Whose schedule priced the line: the group's contract year of the bill's "
+        "month (the calendar year without a contract). No schedule for it: commission 0."
+    )
 
     @strawberry.field
     def group_id(self: LineRecord) -> strawberry.ID:

@@ -38,7 +38,7 @@ query ($p: String!) {
       period month provisional closedAt total { amount currency } agency { name }
       lines {
         kind groupId groupNumber groupName paymentId confirmationNumber settledAt
-        billNumber billPeriod subscriberCount
+        billNumber billPeriod subscriberCount planYear
         paymentAmount { amount } premiumPaid { amount } commission { amount currency }
       }
       groups {
@@ -84,6 +84,7 @@ class Expected:
     group_id: int
     premium: int
     subscribers: int
+    plan_year: int
     commission: int
 
 
@@ -142,7 +143,8 @@ async def expected_payment_lines(api: Api, agency: int, period: date) -> list[Ex
             for c in contracts
             if c.group_id == bill.group_id and c.start_date <= bill.period <= c.end_date
         ]
-        schedule = schedules.get(years[0] if years else bill.period.year)
+        plan_year = years[0] if years else bill.period.year
+        schedule = schedules.get(plan_year)
         heads = len(subscribers.get(bill.id, ()))
         if schedule is None:
             commission = 0
@@ -152,7 +154,15 @@ async def expected_payment_lines(api: Api, agency: int, period: date) -> list[Ex
             share = min(Fraction(1), Fraction(payment.amount_cents, bill.amount_cents))
             commission = round(heads * schedule.amount_cents * share)
         expected.append(
-            Expected("PAYMENT", payment.id, bill.group_id, payment.amount_cents, heads, commission)
+            Expected(
+                "PAYMENT",
+                payment.id,
+                bill.group_id,
+                payment.amount_cents,
+                heads,
+                plan_year,
+                commission,
+            )
         )
     return sorted(expected, key=lambda e: e.payment_id)
 
@@ -165,6 +175,7 @@ def shown(statement: dict[str, Any], kind: str = "PAYMENT") -> list[Expected]:
             int(base64.urlsafe_b64decode(line["groupId"]).decode().split(":")[1]),
             line["premiumPaid"]["amount"],
             line["subscriberCount"],
+            line["planYear"],
             line["commission"]["amount"],
         )
         for line in statement["lines"]
@@ -333,6 +344,26 @@ async def test_partial_failed_reversed_payments_and_a_broker_switch(api: Api) ->
     acme_bill = await bill_of(api, acme, m2)
     mid_m2 = midnight(m2) + timedelta(days=10)
 
+    # The schedule is the plan year's of the contract covering the bill's month: give that
+    # contract a year of its own, priced per subscriber for Summit.
+    async with api.app.state.database.engine.begin() as connection:
+        await connection.execute(
+            update(Contract)
+            .where(
+                Contract.group_id == initech,
+                Contract.start_date <= before_switch,
+                Contract.end_date >= before_switch,
+            )
+            .values(plan_year=1999)
+        )
+        await connection.execute(
+            insert(CommissionSchedule).values(
+                agency_id=summit,
+                plan_year=1999,
+                basis="PER_SUBSCRIBER_PER_MONTH",
+                amount_cents=10_00,
+            )
+        )
     partial = await add_payment(api, initech_new.id, initech_new.amount_cents // 3, mid_m2)
     old = await add_payment(api, initech_old.id, 5_000, mid_m2)
     tie_down = await add_payment(api, acme_bill.id, 100, mid_m2)  # 4.5 cents: 4
@@ -349,7 +380,10 @@ async def test_partial_failed_reversed_payments_and_a_broker_switch(api: Api) ->
     assert shown(summit_m2) == await expected_payment_lines(api, summit, m2)
     commission = {e.payment_id: e.commission for e in shown(summit_m2)}
     assert (commission[tie_down], commission[tie_up], commission[reversed_late]) == (4, 14, 900)
-    assert commission[old] == 225
+    [old_line] = [e for e in shown(summit_m2) if e.payment_id == old]
+    assert old_line.plan_year == 1999
+    share_old = Fraction(5_000, initech_old.amount_cents)
+    assert old_line.commission == round(old_line.subscribers * 10_00 * share_old) > 0
     assert commission[last_instant] == 45
     for absent in (failed, pending, reversed_early, first_instant, partial):
         assert absent not in commission
@@ -366,9 +400,10 @@ async def test_partial_failed_reversed_payments_and_a_broker_switch(api: Api) ->
     summit_m1 = await statement_of(api, SUMMIT, label(m1))
     assert shown(summit_m1) == await expected_payment_lines(api, summit, m1)
     assert first_instant in {e.payment_id for e in shown(summit_m1)}
-    heads = next(e.subscribers for e in shown(summit_m2) if e.payment_id == reversed_late)
+    [credited] = [e for e in shown(summit_m2) if e.payment_id == reversed_late]
+    heads, year = credited.subscribers, credited.plan_year
     assert shown(summit_m1, "REVERSAL") == [
-        Expected("REVERSAL", reversed_late, acme, -20_000, heads, -900)
+        Expected("REVERSAL", reversed_late, acme, -20_000, heads, year, -900)
     ]
     assert await statement_of(api, SUMMIT, label(m2)) == summit_m2, "closed stays closed"
 
@@ -376,7 +411,9 @@ async def test_partial_failed_reversed_payments_and_a_broker_switch(api: Api) ->
     await set_status(api, tie_up, PaymentStatus.REVERSED)
     current = await statement_of(api, SUMMIT, label(now))
     assert (current["provisional"], current["closedAt"]) == (True, None)
-    assert shown(current, "REVERSAL") == [Expected("REVERSAL", tie_up, acme, -300, heads, -14)]
+    assert shown(current, "REVERSAL") == [
+        Expected("REVERSAL", tie_up, acme, -300, heads, year, -14)
+    ]
     assert shown(await statement_of(api, SUMMIT, label(m3)), "REVERSAL") == []
     stored = await rows(api, select(CommissionStatement.period))
     assert now not in {row.period for row in stored}

@@ -68,6 +68,8 @@ class CommissionStatementLine(IdMixin, Base):
     group_id: Mapped[int] = mapped_column(BigId, ForeignKey("groups.id"), index=True)
     payment_id: Mapped[int] = mapped_column(BigId, ForeignKey("payments.id"), index=True)
     kind: Mapped[CommissionLineKind] = mapped_column(enum_type(CommissionLineKind))
+    # The plan year whose schedule priced the line: the group's contract year of the bill's month.
+    plan_year: Mapped[int] = mapped_column(SmallInteger)
     premium_paid_cents: Mapped[int]
     subscriber_count: Mapped[int]
     commission_cents: Mapped[int]
