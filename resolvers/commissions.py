@@ -19,14 +19,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from sqlalchemy.exc import IntegrityError
 
 from authz.privileges import Privilege
-from data import audit, commissions
+from data import audit, brokers, commissions
+from data.audit import Actor
+from data.brokers import AgencyRecord
 from data.commissions import EarningPayment, LineRecord, ScheduleRecord, StatementRecord
+from data.database import Database
 from data.models.commissions import CommissionBasis, CommissionLineKind
 from resolvers.context import Context
 from resolvers.errors import NotAllowed, Refused
@@ -156,20 +159,48 @@ async def statement(context: Context, period_text: str) -> StatementView:
     agency_id = _own_agency(context)
     period = parse_period(period_text, context.today)
     if period == context.today.replace(day=1):
-        lines = await _compute(context, agency_id, period)
+        lines = await _compute(context.database, agency_id, period)
         return StatementView(agency_id, period, provisional=True, closed_at=None, lines=lines)
+    return await closed_statement(context.database, context.actor, context.now, agency_id, period)
+
+
+async def close_month(
+    database: Database, actor: Actor, now: datetime, period_text: str | None
+) -> list[tuple[AgencyRecord, StatementView]]:
+    """Every agency's statement of an ended month (default: the last one), closing those not
+    closed yet: for a job on the 1st, so that reversals land in the month they happen."""
+    this_month = now.date().replace(day=1)
+    if period_text is None:
+        period = (this_month - timedelta(days=1)).replace(day=1)
+    else:
+        period = parse_period(period_text, now.date())
+        if period == this_month:
+            raise Refused.on("period", "this month has not ended yet")
+    async with database.reader.connect() as connection:
+        agencies = await brokers.all_agencies(connection)
+    # One agency after another: a job's pace, and each closing is its own transaction.
+    return [
+        (agency, await closed_statement(database, actor, now, agency.id, period))
+        for agency in agencies
+    ]
+
+
+async def closed_statement(
+    database: Database, actor: Actor, now: datetime, agency_id: int, period: date
+) -> StatementView:
+    """An ended month's statement: read back if stored, else computed and stored now."""
     # Two tries: a concurrent closing of another month may take back the same reversal first.
     for _ in range(2):
-        stored = await _stored(context, agency_id, period)
+        stored = await _stored(database, agency_id, period)
         if stored is not None:
             return stored
-        lines = await _compute(context, agency_id, period)
+        lines = await _compute(database, agency_id, period)
         try:
-            record = await _close(context, agency_id, period, lines)
+            record = await _close(database, actor, now, agency_id, period, lines)
         except IntegrityError:
             continue  # another request closed this month (or took back a line) first
         return _view(record, lines)
-    stored = await _stored(context, agency_id, period)
+    stored = await _stored(database, agency_id, period)
     if stored is None:
         raise RuntimeError(f"statement of agency {agency_id} for {period} neither stored nor read")
     return stored
@@ -181,14 +212,14 @@ def _view(record: StatementRecord, lines: list[LineRecord]) -> StatementView:
     )
 
 
-async def _stored(context: Context, agency_id: int, period: date) -> StatementView | None:
-    async with context.database.reader.connect() as connection:
+async def _stored(database: Database, agency_id: int, period: date) -> StatementView | None:
+    async with database.reader.connect() as connection:
         found = await commissions.stored_statement(connection, agency_id, period)
     return None if found is None else _view(*found)
 
 
-async def _compute(context: Context, agency_id: int, period: date) -> list[LineRecord]:
-    async with context.database.reader.connect() as connection:
+async def _compute(database: Database, agency_id: int, period: date) -> list[LineRecord]:
+    async with database.reader.connect() as connection:
         payments = await commissions.earning_payments(
             connection, agency_id, _midnight(period), _midnight(_next_month(period))
         )
@@ -258,20 +289,25 @@ def _taken_back(line: LineRecord) -> LineRecord:
 
 
 async def _close(
-    context: Context, agency_id: int, period: date, lines: list[LineRecord]
+    database: Database,
+    actor: Actor,
+    now: datetime,
+    agency_id: int,
+    period: date,
+    lines: list[LineRecord],
 ) -> StatementRecord:
-    async with context.transaction() as session:
+    async with database.sessions() as session, session.begin():
         record = await commissions.store_statement(
-            session, agency_id=agency_id, period=period, lines=lines, now=context.now
+            session, agency_id=agency_id, period=period, lines=lines, now=now
         )
         audit.record(
             session,
-            context.actor,
+            actor,
             action="commission_statement.closed",
             target_type="commission_statement",
             target_id=record.id,
             group_id=None,
-            now=context.now,
+            now=now,
             after={
                 "agencyId": agency_id,
                 "period": period.isoformat(),

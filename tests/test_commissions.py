@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,13 +20,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, insert, select, update
 
-from data.demo.names import KEYSTONE_LICENSE, SUMMIT_LICENSE
+from data.database import create_engine
+from data.demo.names import AGENCIES, KEYSTONE_LICENSE, SUMMIT_LICENSE
 from data.models.audit import AuditEvent
 from data.models.billing import Bill, BillLine, Payment, PaymentMethod, PaymentStatus
-from data.models.commissions import CommissionSchedule, CommissionStatement
+from data.models.commissions import (
+    CommissionSchedule,
+    CommissionStatement,
+    CommissionStatementLine,
+)
 from data.models.contracts import Contract
 from data.models.groups import Group
 from data.models.users import Agency, BrokerOfRecord
+from groupgate.cli import main
 from tests.conftest import Api, statements
 
 SUMMIT = "broker@summit.example"
@@ -568,3 +575,50 @@ async def test_arbitrary_periods_never_fail_the_server(api: Api, period: str) ->
     assert "errors" not in body, body
     payload: dict[str, Any] = body["data"]["commissionStatements"]
     assert (payload["statement"] is None) == bool(payload["errors"])
+
+
+def test_the_close_command_closes_every_agency_once(
+    demo_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("GROUPGATE_DATABASE_URL", demo_url)
+    monkeypatch.setenv("GROUPGATE_SIGNING_KEY_PATH", str(tmp_path / "keys"))
+    last = month_start(this_month(), -1)
+    assert main(["commissions", "close"]) == 0
+    first = capsys.readouterr().out.splitlines()
+    assert len(first) == len(AGENCIES)
+    assert all(line.startswith(label(last)) for line in first), first
+    assert all(line.endswith("(closed now)") for line in first), first
+    assert main(["commissions", "close", "--month", label(last)]) == 0
+    again = capsys.readouterr().out.splitlines()
+    assert again == [line.replace("(closed now)", "(already closed)") for line in first]
+    assert main(["commissions", "close", "--month", label(this_month())]) == 1
+    assert "not ended" in capsys.readouterr().err
+
+    async def stored() -> list[Any]:
+        engine = create_engine(demo_url)
+        try:
+            async with engine.connect() as connection:
+                totals = select(
+                    CommissionStatementLine.statement_id,
+                    func.sum(CommissionStatementLine.commission_cents).label("cents"),
+                ).group_by(CommissionStatementLine.statement_id)
+                found = totals.subquery()
+                return list(
+                    await connection.execute(
+                        select(
+                            CommissionStatement.period,
+                            CommissionStatement.total_cents,
+                            found.c.cents,
+                        ).outerjoin(found, found.c.statement_id == CommissionStatement.id)
+                    )
+                )
+        finally:
+            await engine.dispose()
+
+    statements_stored = asyncio.run(stored())
+    assert len(statements_stored) == len(AGENCIES)
+    assert all(row.period == last for row in statements_stored)
+    assert all(row.total_cents == (row.cents or 0) for row in statements_stored)
