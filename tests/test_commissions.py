@@ -307,28 +307,6 @@ async def test_closed_statements_recompute_from_the_payments_and_are_stored_once
     assert closings[0][0] == len(periods)
 
 
-async def test_the_demo_brokers_earn_on_their_own_book(api: Api) -> None:
-    """Summit's percent statements carry lines and Keystone's schedule is per subscriber."""
-    last = label(month_start(this_month(), -1))
-    summit = await statement_of(api, SUMMIT, last)
-    assert summit["agency"] == {"name": "Summit Benefits"}
-    assert summit["lines"], "the demo's Summit groups paid last month"
-    assert await statement_of(api, "luis.ortega@summit.example", last) == summit
-    assert (await api.query(SUMMIT, SCHEDULES))["data"]["commissionSchedules"][0] == {
-        "planYear": this_month().year - 3,
-        "basis": "PERCENT_OF_PREMIUM",
-        "rateBasisPoints": 450,
-        "amountPerSubscriber": None,
-    }
-    keystone = (await api.query(KEYSTONE, SCHEDULES))["data"]["commissionSchedules"]
-    assert [s["planYear"] for s in keystone] == list(
-        range(this_month().year - 3, this_month().year + 2)
-    )
-    assert {
-        (s["basis"], s["rateBasisPoints"], s["amountPerSubscriber"]["amount"]) for s in keystone
-    } == {("PER_SUBSCRIBER_PER_MONTH", None, 28_00)}
-
-
 async def test_partial_failed_reversed_payments_and_a_broker_switch(api: Api) -> None:
     summit = await agency_id(api, SUMMIT_LICENSE)
     keystone = await agency_id(api, KEYSTONE_LICENSE)
@@ -476,6 +454,25 @@ async def test_who_reads_which_commissions(api: Api) -> None:
         assert {line["groupId"] for line in statement["lines"]} <= {
             gid("Group", row.group_id) for row in served
         }, email
+
+    # The demo's brokers: Summit's percent statements carry lines, Keystone is per subscriber.
+    summit = await statement_of(api, SUMMIT, label(last))
+    assert summit["agency"] == {"name": "Summit Benefits"}
+    assert summit["lines"], "the demo's Summit groups paid last month"
+    assert await statement_of(api, "luis.ortega@summit.example", label(last)) == summit
+    assert (await api.query(SUMMIT, SCHEDULES))["data"]["commissionSchedules"][0] == {
+        "planYear": this_month().year - 3,
+        "basis": "PERCENT_OF_PREMIUM",
+        "rateBasisPoints": 450,
+        "amountPerSubscriber": None,
+    }
+    keystone = (await api.query(KEYSTONE, SCHEDULES))["data"]["commissionSchedules"]
+    assert [s["planYear"] for s in keystone] == list(
+        range(this_month().year - 3, this_month().year + 2)
+    )
+    assert {
+        (s["basis"], s["rateBasisPoints"], s["amountPerSubscriber"]["amount"]) for s in keystone
+    } == {("PER_SUBSCRIBER_PER_MONTH", None, 28_00)}
 
 
 async def test_bad_and_future_periods_are_refused_on_the_field_and_store_nothing(
