@@ -34,8 +34,8 @@ from data.models.commissions import CommissionBasis, CommissionLineKind
 from resolvers.context import Context
 from resolvers.errors import NotAllowed, Refused
 
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CENT = Decimal(1)
 
 
@@ -261,10 +261,15 @@ def commission_cents(payment: EarningPayment, schedule: ScheduleRecord | None) -
         exact = Decimal(payment.amount_cents) * schedule.rate_basis_points / 10_000
     else:
         assert schedule.amount_cents is not None
-        full = Decimal(payment.subscriber_count * schedule.amount_cents)
+        full = payment.subscriber_count * schedule.amount_cents
         bill = payment.bill_amount_cents
-        share = Decimal(1) if bill <= payment.amount_cents else Decimal(payment.amount_cents) / bill
-        exact = full * share
+        # One division of exact integers: a true half cent stays exactly half (a share computed
+        # first would be rounded to 28 digits, and a tie could round the wrong way).
+        exact = (
+            Decimal(full)
+            if bill <= payment.amount_cents
+            else Decimal(full * payment.amount_cents) / bill
+        )
     return int(exact.quantize(_CENT, rounding=ROUND_HALF_EVEN))
 
 

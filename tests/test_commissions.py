@@ -20,11 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, insert, select, update
 
+from data.commissions import EarningPayment, ScheduleRecord
 from data.database import create_engine
 from data.demo.names import AGENCIES, KEYSTONE_LICENSE, SUMMIT_LICENSE
 from data.models.audit import AuditEvent
 from data.models.billing import Bill, BillLine, Payment, PaymentMethod, PaymentStatus
 from data.models.commissions import (
+    CommissionBasis,
     CommissionSchedule,
     CommissionStatement,
     CommissionStatementLine,
@@ -33,6 +35,7 @@ from data.models.contracts import Contract
 from data.models.groups import Group
 from data.models.users import Agency, BrokerOfRecord
 from groupgate.cli import main
+from resolvers.commissions import commission_cents
 from tests.conftest import Api, statements
 
 SUMMIT = "broker@summit.example"
@@ -619,3 +622,38 @@ def test_the_close_command_closes_every_agency_once(
     assert len(statements_stored) == len(AGENCIES)
     assert all(row.period == last for row in statements_stored)
     assert all(row.total_cents == (row.cents or 0) for row in statements_stored)
+
+
+def _payment(subscribers: int, paid: int, billed: int) -> EarningPayment:
+    return EarningPayment(
+        payment_id=1,
+        group_id=1,
+        group_number="G1",
+        group_name="G",
+        confirmation_number="C",
+        settled_at=None,
+        amount_cents=paid,
+        bill_number="B",
+        bill_period=date(2026, 1, 1),
+        bill_amount_cents=billed,
+        subscriber_count=subscribers,
+        contract_plan_year=2026,
+    )
+
+
+@pytest.mark.parametrize(
+    ("subscribers", "paid", "billed", "cents"),
+    [
+        (3, 1, 6, 0),  # 3 x 1/6 = 0.5: to even, although 1/6 has no exact decimal
+        (9, 1, 6, 2),  # 1.5: to even
+        (5, 1, 2, 2),  # 2.5: to even
+        (7, 3, 3, 7),  # paid in full
+        (7, 4, 3, 7),  # more than the bill: the full amount, never more
+    ],
+)
+def test_per_subscriber_commission_is_exact_before_rounding(
+    subscribers: int, paid: int, billed: int, cents: int
+) -> None:
+    schedule = ScheduleRecord(1, 2026, CommissionBasis.PER_SUBSCRIBER_PER_MONTH, None, 1)
+    assert commission_cents(_payment(subscribers, paid, billed), schedule) == cents
+    assert cents == round(Fraction(subscribers * min(paid, billed), billed))
