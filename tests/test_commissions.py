@@ -538,18 +538,31 @@ async def test_closing_a_statement_costs_the_same_statements_for_one_line_or_man
     assert len(seen) < counted[1], "a closed statement is read, not computed again"
 
 
-async def test_concurrent_requests_close_a_month_once(api: Api) -> None:
-    last = label(month_start(this_month(), -1))
-    bodies = await asyncio.gather(*(api.query(SUMMIT, STATEMENT, p=last) for _ in range(4)))
-    answers = [body["data"]["commissionStatements"]["statement"] for body in bodies]
-    assert all(answer == answers[0] for answer in answers), "the losers read the winner's"
-    assert answers[0]["closedAt"] is not None
-    stored = await rows(api, select(CommissionStatement.id))
-    assert len(stored) == 1
+async def test_concurrent_closings_store_each_month_once_and_take_back_once(api: Api) -> None:
+    """A reversal seen by two months closing at once is taken back by exactly one of them."""
+    m1, m2, m3 = (label(month_start(this_month(), -back)) for back in (1, 2, 3))
+    credited = shown(await statement_of(api, SUMMIT, m3))
+    assert credited
+    await set_status(api, credited[0].payment_id, PaymentStatus.REVERSED)
+    periods = [m1, m2, m1, m2, m1, m2]
+    bodies = await asyncio.gather(*(api.query(SUMMIT, STATEMENT, p=p) for p in periods))
+    answers: dict[str, list[dict[str, Any]]] = {}
+    for period, body in zip(periods, bodies, strict=True):
+        assert "errors" not in body, body
+        answers.setdefault(period, []).append(body["data"]["commissionStatements"]["statement"])
+    for same in answers.values():
+        assert all(answer == same[0] for answer in same), "the losers read the winner's"
+        assert same[0]["closedAt"] is not None
+        assert_adds_up(same[0])
+    taken_back = [line for same in answers.values() for line in shown(same[0], "REVERSAL")]
+    assert [line.payment_id for line in taken_back] == [credited[0].payment_id]
+    assert taken_back[0].commission == -credited[0].commission
+    stored = await rows(api, select(CommissionStatement.id, CommissionStatement.period))
+    assert sorted(row.period.isoformat()[:7] for row in stored) == sorted([m1, m2, m3])
     closings = await rows(
         api, select(AuditEvent.target_id).where(AuditEvent.action == "commission_statement.closed")
     )
-    assert [row.target_id for row in closings] == [str(stored[0].id)]
+    assert sorted(row.target_id for row in closings) == sorted(str(row.id) for row in stored)
 
 
 PERIODS = (
