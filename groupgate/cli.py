@@ -86,6 +86,14 @@ def _parser() -> argparse.ArgumentParser:
     key_commands = keys.add_subparsers(required=True, metavar="ACTION")
     rotate = key_commands.add_parser("rotate", help="add a new signing key; old keys still verify")
     rotate.set_defaults(run=_keys_rotate)
+
+    commissions = commands.add_parser("commissions", help="broker commission statements")
+    commission_commands = commissions.add_subparsers(required=True, metavar="ACTION")
+    close = commission_commands.add_parser(
+        "close", help="close every agency's statement of an ended month (run it on the 1st)"
+    )
+    close.add_argument("--month", help='"YYYY-MM" (default: last month)')
+    close.set_defaults(run=_commissions_close)
     return parser
 
 
@@ -260,6 +268,38 @@ def _keys_rotate(settings: Settings, _arguments: argparse.Namespace) -> int:
     key = keys.rotate(settings.signing_key_path)
     print(f"new signing key {key.kid} in {settings.signing_key_path}")
     return 0
+
+
+def _commissions_close(settings: Settings, arguments: argparse.Namespace) -> int:
+    import uuid
+    from datetime import UTC, datetime
+
+    from data.audit import Actor
+    from resolvers import commissions
+    from resolvers.errors import Refused
+
+    async def run() -> int:
+        database = Database.connect(settings.database_url)
+        now = datetime.now(UTC)
+        # An operator at the server: no user, and the audit log says it came from here.
+        actor = Actor(user_id=None, request_id=f"cli:{uuid.uuid4().hex}", address=None)
+        try:
+            closed = await commissions.close_month(database, actor, now, arguments.month)
+        except Refused as refused:
+            for error in refused.errors:
+                print(f"groupgate: --month: {error.message}", file=sys.stderr)
+            return 1
+        finally:
+            await database.dispose()
+        for agency, statement in closed:
+            when = "closed now" if statement.closed_at == now else "already closed"
+            cents = statement.total_cents
+            total = f"{'-' if cents < 0 else ''}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+            print(f"{statement.month} {agency.name}: {len(statement.lines)} lines, "
+                  f"commission {total} USD ({when})")  # fmt: skip
+        return 0
+
+    return asyncio.run(run())
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from strawberry.tools import merge_types
 
 from schema.billing import BillingMutation
 from schema.brokers import BrokersMutation, BrokersQuery
+from schema.commissions import CommissionsQuery
 from schema.enrollment import EnrollmentMutation, EnrollmentQuery
 from schema.enrollment_batches import EnrollmentBatchesMutation, EnrollmentBatchesQuery
 from schema.errors import ClassifiedErrors
@@ -45,6 +46,7 @@ Query = merge_types(
         EnrollmentBatchesQuery,
         RenewalsQuery,
         RenewalChangesQuery,
+        CommissionsQuery,
     ),
 )
 Mutation = merge_types(

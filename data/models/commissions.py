@@ -37,6 +37,11 @@ class CommissionSchedule(IdMixin, CreatedAtMixin, Base):
     amount_cents: Mapped[int | None]
 
 
+class CommissionLineKind(enum.StrEnum):
+    PAYMENT = "PAYMENT"  # commission on a payment settled in the statement's month
+    REVERSAL = "REVERSAL"  # the same commission taken back: the payment was reversed later
+
+
 class CommissionStatement(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "commission_statements"
     __table_args__ = (UniqueConstraint("agency_id", "period"),)
@@ -51,13 +56,20 @@ class CommissionStatementLine(IdMixin, Base):
     """Commission on one payment, so that a statement reconciles to the payments it comes from."""
 
     __tablename__ = "commission_statement_lines"
-    __table_args__ = (UniqueConstraint("statement_id", "payment_id"),)
+    __table_args__ = (
+        UniqueConstraint("statement_id", "payment_id"),
+        # A payment earns commission once and is taken back at most once, whatever the month.
+        UniqueConstraint("payment_id", "kind"),
+    )
 
     statement_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("commission_statements.id", ondelete="CASCADE")
     )
     group_id: Mapped[int] = mapped_column(BigId, ForeignKey("groups.id"), index=True)
     payment_id: Mapped[int] = mapped_column(BigId, ForeignKey("payments.id"), index=True)
+    kind: Mapped[CommissionLineKind] = mapped_column(enum_type(CommissionLineKind))
+    # The plan year whose schedule priced the line: the group's contract year of the bill's month.
+    plan_year: Mapped[int] = mapped_column(SmallInteger)
     premium_paid_cents: Mapped[int]
     subscriber_count: Mapped[int]
     commission_cents: Mapped[int]
