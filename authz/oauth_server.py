@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import secrets
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 
@@ -68,24 +68,30 @@ class OAuthContext:
     """What the hooks of one request work with."""
 
     session: AsyncSession
-    sessions: async_sessionmaker[AsyncSession]
     keys: SigningKeys
     token_settings: TokenSettings
     now: datetime
+    # Families to revoke once the request's own transaction has ended (`revoke_pending`).
+    revocations: list[str] = field(default_factory=list)
 
     def run(self, query: Callable[[AsyncSession], Coroutine[Any, Any, _T]]) -> _T:
         """Run a data function on the request's session, from the worker thread."""
         return anyio.from_thread.run(query, self.session)
 
     def revoke_family(self, family_id: str) -> None:
-        """Revoke a refresh-token family in a transaction of its own, committed at once: the
-        request itself fails, and its own transaction is rolled back."""
+        """Revoke a refresh-token family, whatever becomes of the request: the request itself
+        fails and its transaction is rolled back, and the revocation is committed in a
+        transaction of its own after it (on SQLite a second writer could not start while the
+        request's transaction holds the write lock)."""
+        self.revocations.append(family_id)
 
-        async def revoke() -> None:
-            async with self.sessions.begin() as session:
-                await store.revoke_refresh_token_family(session, family_id, self.now)
 
-        anyio.from_thread.run(revoke)
+async def revoke_pending(context: OAuthContext, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Commit the revocations a request asked for, after its own transaction has ended."""
+    if context.revocations:
+        async with sessions.begin() as session:
+            for family_id in context.revocations:
+                await store.revoke_refresh_token_family(session, family_id, context.now)
 
 
 @dataclass(frozen=True, slots=True)

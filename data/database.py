@@ -41,6 +41,7 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     # No pre-ping: it costs round trips on every loader batch (bench/RESULTS.md); connections
     # are recycled instead, and a dead server shows in /readyz.
@@ -60,3 +61,14 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    """A SQLite transaction takes the write lock when it begins, as `SELECT … FOR UPDATE` does
+    on PostgreSQL for the rows it reads. Left to itself, Python's sqlite3 begins a transaction
+    only at the first INSERT/UPDATE/DELETE, so the reads that decide a write (the balance before
+    a payment, "no active request" before a submission) ran outside it and two requests could
+    both pass the same check. Writers queue here instead (busy_timeout). Autocommit reads (the
+    loaders' engine) take no lock and keep running beside a writer (WAL)."""
+    if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

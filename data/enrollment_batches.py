@@ -147,19 +147,6 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     )
 
 
-async def begin_writing(session: AsyncSession) -> None:
-    """Start the session's transaction as a writer at once.
-
-    On SQLite the driver opens transactions lazily, at the first write; a SAVEPOINT before that
-    would become the transaction itself and its RELEASE would commit. BEGIN IMMEDIATE makes the
-    transaction real from the start (and takes the write lock up front, so two writers wait
-    for each other instead of failing to upgrade). PostgreSQL needs nothing.
-    """
-    connection = await session.connection()
-    if connection.dialect.name == "sqlite":
-        await connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 async def claim_next(
     session: AsyncSession,
     worker: str,

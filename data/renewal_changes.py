@@ -155,9 +155,8 @@ async def lock_renewal(session: AsyncSession, renewal_id: int) -> None:
     """Serialise submissions to one renewal (the one-active-request rule reads, then writes).
 
     A write that changes nothing, as the transaction's first statement: on PostgreSQL it takes
-    the row's lock; on SQLite, where a SELECT (even FOR UPDATE) begins no transaction, it takes
-    the database's write lock at once, so a second submission waits here and then reads the
-    first one's request."""
+    the row's lock, so a second submission waits here and then reads the first one's request.
+    (SQLite's write transactions hold the database's write lock from BEGIN: data/database.py.)"""
     await session.execute(
         update(Renewal)
         .where(Renewal.id == renewal_id)

@@ -46,6 +46,7 @@ from authz.oauth_server import (
     OAuthResponse,
     SignInAttempt,
     SignInRefusal,
+    revoke_pending,
     sign_in,
 )
 from authz.passwords import MIN_PASSWORD_LENGTH
@@ -349,12 +350,15 @@ async def _server(
     async with database.sessions() as session:
         context = OAuthContext(
             session=session,
-            sessions=database.sessions,
             keys=request.app.state.signing_keys,
             token_settings=request.app.state.token_settings,
             now=utcnow(),
         )
-        yield GatewayAuthorizationServer(context), session
+        try:
+            yield GatewayAuthorizationServer(context), session
+        finally:
+            await session.close()  # ends the request's transaction (rolled back unless committed)
+            await revoke_pending(context, database.sessions)
 
 
 def _oauth_request(request: Request, params: dict[str, str]) -> OAuthRequest:

@@ -207,7 +207,6 @@ class Worker:
 async def claim(worker: Worker, batch_id: int | None = None) -> BatchRecord | None:
     now = datetime.now(UTC)
     async with worker.database.sessions() as session, session.begin():
-        await enrollment_batches.begin_writing(session)
         return await enrollment_batches.claim_next(
             session, worker.name, now=now, lease_until=now + worker.lease, batch_id=batch_id
         )
@@ -228,7 +227,6 @@ async def process(
         log.warning("enrollment batch %s: lease lost to another worker", batch.id)
         return
     async with worker.database.sessions() as session, session.begin():
-        await enrollment_batches.begin_writing(session)
         if outcome is None:
             await enrollment_batches.release(session, batch.id, worker.name)
             return
@@ -288,7 +286,6 @@ async def _commit_chunk(
 ) -> int:
     now = datetime.now(UTC)
     async with worker.database.sessions() as session, session.begin():
-        await enrollment_batches.begin_writing(session)
         recorded = await enrollment_batches.hold_lease(
             session, scope.batch_id, worker.name, lease_until=now + worker.lease
         )
