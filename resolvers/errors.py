@@ -24,6 +24,9 @@ class ErrorCode(enum.StrEnum):
     MEDICARE_NOT_ONLINE = "MEDICARE_NOT_ONLINE"
     COBRA_ADMINISTERED_BY_CARRIER = "COBRA_ADMINISTERED_BY_CARRIER"
     GROUP_TOO_SMALL = "GROUP_TOO_SMALL"
+    # Quotes and new-group applications.
+    RATE_LIMITED = "RATE_LIMITED"
+    QUOTE_EXPIRED = "QUOTE_EXPIRED"
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from schema.id_cards import IdCardsMutation
 from schema.member_changes import MemberChangesMutation
 from schema.nodes import NODE_TYPES, NodesQuery
 from schema.plans import PlansQuery
+from schema.quotes import QuotesMutation, QuotesQuery
 from schema.renewals import RenewalsQuery
 from schema.users import UsersMutation, UsersQuery
 
@@ -43,6 +44,7 @@ Query = merge_types(
         EnrollmentQuery,
         EnrollmentBatchesQuery,
         RenewalsQuery,
+        QuotesQuery,
     ),
 )
 Mutation = merge_types(
@@ -55,6 +57,7 @@ Mutation = merge_types(
         IdCardsMutation,
         EnrollmentMutation,
         EnrollmentBatchesMutation,
+        QuotesMutation,
     ),
 )
 
