@@ -18,6 +18,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from schema.applications import ApplicationsMutation, ApplicationsQuery
 from schema.billing import BillingMutation
 from schema.brokers import BrokersMutation, BrokersQuery
 from schema.enrollment import EnrollmentMutation, EnrollmentQuery
@@ -45,6 +46,7 @@ Query = merge_types(
         EnrollmentBatchesQuery,
         RenewalsQuery,
         QuotesQuery,
+        ApplicationsQuery,
     ),
 )
 Mutation = merge_types(
@@ -58,6 +60,7 @@ Mutation = merge_types(
         EnrollmentMutation,
         EnrollmentBatchesMutation,
         QuotesMutation,
+        ApplicationsMutation,
     ),
 )
 
