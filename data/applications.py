@@ -212,3 +212,12 @@ async def move_status(
         .values(status=status, **values)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def attach_group(session: AsyncSession, application_id: int, group_id: int) -> None:
+    """Record the group an approval created on the application."""
+    await session.execute(
+        update(GroupApplication)
+        .where(GroupApplication.id == application_id)
+        .values(group_id=group_id)
+    )

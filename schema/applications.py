@@ -16,7 +16,8 @@ from data.contracts import DocumentRecord
 from data.models.contracts import DocumentKind
 from data.models.quotes import ApplicationStatus
 from resolvers import applications
-from resolvers.applications import (
+from resolvers.applications import review, submission
+from resolvers.applications.submission import (
     ApplicationRequest,
     Company,
     Officer,
@@ -249,6 +250,31 @@ def _request(
     )
 
 
+@strawberry.input
+class GroupApplicationReviewInput:
+    application_id: strawberry.ID
+    status: ApplicationStatus = strawberry.field(
+        description="From SUBMITTED: IN_REVIEW. From IN_REVIEW: APPROVED or DECLINED."
+    )
+    reason: str | None = strawberry.field(
+        default=None, description="Required to decline: shown to the submitter. At most 2,000."
+    )
+
+
+@strawberry.type
+class GroupApplicationReviewPayload:
+    application: GroupApplication | None = None
+    officer_invitation_url: str | None = strawberry.field(
+        default=None,
+        description="On approval, when the officer is new to the gateway: the link, valid once "
+        "for 72 hours, with which the officer sets a password. Send it to the officer.",
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description="CONFLICT: another review changed the application first. Nothing changed.",
+    )
+
+
 @strawberry.type
 class ApplicationsQuery:
     @strawberry.field(
@@ -306,9 +332,32 @@ class ApplicationsMutation:
     ) -> GroupApplicationSubmitPayload | None:
         try:
             documents = await _uploaded(input.documents)
-            submitted = await applications.submit(info.context, _request(input, documents))
+            submitted = await submission.submit(info.context, _request(input, documents))
         except Refused as refused:
             return GroupApplicationSubmitPayload(errors=user_errors(refused))
         return GroupApplicationSubmitPayload(
             application=served_as([submitted], GroupApplication)[0]
+        )
+
+    @strawberry.mutation(
+        description="Move an application on: SUBMITTED → IN_REVIEW → APPROVED or DECLINED (with "
+        "a reason). Approval creates the group (PENDING until coverage starts on the first of "
+        "next month), its contract with the applied plans, the group officer (invited by "
+        "e-mail) and the quote's agency as broker of record. Needs APPLICATIONS_REVIEW."
+    )
+    async def group_application_review(
+        self, info: Info, input: GroupApplicationReviewInput
+    ) -> GroupApplicationReviewPayload | None:
+        try:
+            reviewed = await review.review(
+                info.context,
+                application_id=parse_global_id(input.application_id, "GroupApplication"),
+                status=input.status,
+                reason=input.reason,
+            )
+        except Refused as refused:
+            return GroupApplicationReviewPayload(errors=user_errors(refused))
+        return GroupApplicationReviewPayload(
+            application=served_as([reviewed.application], GroupApplication)[0],
+            officer_invitation_url=reviewed.officer_invitation_url,
         )

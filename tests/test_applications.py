@@ -3,17 +3,20 @@ following it, the review queue and every transition, and approval creating the g
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 
+from data import applications as data_applications
 from data.models.audit import AuditEvent
 from data.models.contracts import Document
+from data.models.groups import Group
 from data.models.quotes import GroupApplication, GroupApplicationEvent, Quote
 from tests.conftest import Api
 
@@ -276,21 +279,21 @@ async def make_older(api: Api, quote_id: int, days: int) -> None:
         )
 
 
-@pytest.mark.parametrize(("days_old", "usable"), [(59, True), (60, False)])
-async def test_an_expired_quote_takes_no_application(api: Api, days_old: int, usable: bool) -> None:
-    quote = await make_quote(api, BROKER)
-    await make_older(api, key_of(quote["quote"]["id"]), days_old)
-    body = await submit(api, BROKER, application_input(quote), [SIGNED, LETTER])
-    payload = body["data"]["groupApplicationSubmit"]
-    if usable:
-        assert payload["errors"] == []
-        assert payload["application"]["status"] == "SUBMITTED"
-    else:
-        assert payload["application"] is None
-        assert [(e["field"], e["code"]) for e in payload["errors"]] == [
-            ("input.quoteId", "QUOTE_EXPIRED")
-        ]
-        assert await stored(api) == (0, 0, 0, 0)
+async def test_an_expired_quote_takes_no_application(api: Api) -> None:
+    for days_old, usable in [(60, False), (59, True)]:
+        quote = await make_quote(api, BROKER)
+        await make_older(api, key_of(quote["quote"]["id"]), days_old)
+        body = await submit(api, BROKER, application_input(quote), [SIGNED, LETTER])
+        payload = body["data"]["groupApplicationSubmit"]
+        if usable:
+            assert payload["errors"] == []
+            assert payload["application"]["status"] == "SUBMITTED"
+        else:
+            assert payload["application"] is None
+            assert [(e["field"], e["code"]) for e in payload["errors"]] == [
+                ("input.quoteId", "QUOTE_EXPIRED")
+            ]
+            assert await stored(api) == (0, 0, 0, 0)
 
 
 async def test_a_bad_application_names_every_fault_and_stores_nothing(api: Api) -> None:
@@ -391,3 +394,324 @@ async def test_a_bad_application_names_every_fault_and_stores_nothing(api: Api) 
     assert await stored(api) == (0, 0, 0, 0)
     # And the same quote still takes a whole application afterwards.
     assert (await submitted(api, BROKER, good, [SIGNED, LETTER]))["status"] == "SUBMITTED"
+
+
+REVIEW = """
+mutation ($id: ID!, $status: ApplicationStatus!, $reason: String) {
+  groupApplicationReview(input: {applicationId: $id, status: $status, reason: $reason}) {
+    errors { field code message }
+    officerInvitationUrl
+    application { id status decisionReason decidedAt groupId history { status reason } }
+  }
+}"""
+QUEUE = """
+query ($status: ApplicationStatus, $first: Int, $after: String) {
+  groupApplications(status: $status, first: $first, after: $after) {
+    edges { node { number status company { legalName } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+async def reviewed(
+    api: Api, application_id: str, status: str, reason: str | None = None
+) -> dict[str, Any]:
+    body = await api.query(ACCOUNTS, REVIEW, id=application_id, status=status, reason=reason)
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["groupApplicationReview"]
+    return payload
+
+
+async def test_every_review_transition(api: Api) -> None:
+    quote = await make_quote(api, BROKER)
+    application = await submitted(api, BROKER, application_input(quote), [SIGNED, LETTER])
+    ident = application["id"]
+    refusals: dict[str, list[tuple[str, str | None]]] = {
+        "SUBMITTED": [("APPROVED", None), ("DECLINED", "no"), ("SUBMITTED", None)],
+        "IN_REVIEW": [("IN_REVIEW", None), ("SUBMITTED", None)],
+        "DECLINED": [("IN_REVIEW", None), ("APPROVED", None), ("DECLINED", "again")],
+    }
+    steps: list[tuple[str, str, str | None]] = [
+        ("SUBMITTED", "IN_REVIEW", None),
+        ("IN_REVIEW", "DECLINED", "Census does not match the payroll report."),
+    ]
+    for current, status, reason in steps:
+        for wrong, wrong_reason in refusals[current]:
+            payload = await reviewed(api, ident, wrong, wrong_reason)
+            assert payload["application"] is None
+            assert [(e["field"], e["code"]) for e in payload["errors"]] == [
+                ("input.status", "INVALID")
+            ], (current, wrong)
+        if status == "DECLINED":
+            missing = await reviewed(api, ident, status, "   ")
+            assert [(e["field"], e["code"]) for e in missing["errors"]] == [
+                ("input.reason", "REQUIRED")
+            ]
+        payload = await reviewed(api, ident, status, reason)
+        assert payload["errors"] == [], payload
+        assert payload["application"]["status"] == status
+    for wrong, wrong_reason in refusals["DECLINED"]:
+        payload = await reviewed(api, ident, wrong, wrong_reason)
+        assert [(e["field"], e["code"]) for e in payload["errors"]] == [("input.status", "INVALID")]
+    followed = (await api.query(BROKER, READ, id=ident))["data"]["groupApplication"]
+    assert followed["status"] == "DECLINED"
+    assert followed["decisionReason"] == "Census does not match the payroll report."
+    assert followed["decidedAt"] is not None
+    assert followed["groupId"] is None
+    assert [(e["status"], e["reason"]) for e in followed["history"]] == [
+        ("SUBMITTED", None),
+        ("IN_REVIEW", None),
+        ("DECLINED", "Census does not match the payroll report."),
+    ]
+    missing = await reviewed(api, gid("GroupApplication", 10**9), "IN_REVIEW")
+    assert [(e["field"], e["code"]) for e in missing["errors"]] == [
+        ("input.applicationId", "NOT_FOUND")
+    ]
+    # A declined application frees the quote for another.
+    again = await submitted(api, BROKER, application_input(quote), [SIGNED, LETTER])
+    assert again["status"] == "SUBMITTED"
+
+
+async def test_who_reviews_and_reads_the_queue(api: Api) -> None:
+    quote = await make_quote(api, BROKER)
+    application = await submitted(api, BROKER, application_input(quote), [SIGNED, LETTER])
+    for email, code in [
+        (None, "UNAUTHENTICATED"),
+        (BROKER, "FORBIDDEN"),
+        (OTHER_BROKER, "FORBIDDEN"),
+        (ADMIN, "FORBIDDEN"),
+    ]:
+        body = await api.query(email, REVIEW, id=application["id"], status="IN_REVIEW")
+        assert body["data"]["groupApplicationReview"] is None
+        assert [e["extensions"]["code"] for e in body["errors"]] == [code], email
+        queue = await api.query(email, QUEUE, status="SUBMITTED")
+        assert queue["data"] is None
+        assert [e["extensions"]["code"] for e in queue["errors"]] == [code], email
+        followed = await api.query(BROKER, READ, id=application["id"])
+        assert followed["data"]["groupApplication"]["status"] == "SUBMITTED"
+    queue = await api.query(ACCOUNTS, QUEUE, status="SUBMITTED")
+    assert [e["node"]["number"] for e in queue["data"]["groupApplications"]["edges"]] == [
+        application["number"]
+    ]
+    moved = await reviewed(api, application["id"], "IN_REVIEW")
+    assert moved["application"]["status"] == "IN_REVIEW"
+
+
+async def test_the_queue_is_oldest_first_by_status(api: Api) -> None:
+    numbers = []
+    for _ in range(3):
+        quote = await make_quote(api, BROKER)
+        numbers.append(await submitted(api, BROKER, application_input(quote), [SIGNED, LETTER]))
+    await reviewed(api, numbers[1]["id"], "IN_REVIEW")
+    first = await api.query(ACCOUNTS, QUEUE, status="SUBMITTED", first=1)
+    page = first["data"]["groupApplications"]
+    assert [e["node"]["number"] for e in page["edges"]] == [numbers[0]["number"]]
+    assert page["pageInfo"]["hasNextPage"] is True
+    rest = await api.query(
+        ACCOUNTS, QUEUE, status="SUBMITTED", first=5, after=page["pageInfo"]["endCursor"]
+    )
+    assert [e["node"]["number"] for e in rest["data"]["groupApplications"]["edges"]] == [
+        numbers[2]["number"]
+    ]
+    everything = await api.query(ACCOUNTS, QUEUE)
+    assert [
+        (e["node"]["number"], e["node"]["status"])
+        for e in everything["data"]["groupApplications"]["edges"]
+    ] == [
+        (numbers[0]["number"], "SUBMITTED"),
+        (numbers[1]["number"], "IN_REVIEW"),
+        (numbers[2]["number"], "SUBMITTED"),
+    ]
+
+
+async def test_a_review_that_lost_a_race_is_a_conflict_and_changes_nothing(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quote = await make_quote(api, BROKER)
+    application = await submitted(api, BROKER, application_input(quote), [SIGNED, LETTER])
+    await reviewed(api, application["id"], "IN_REVIEW")
+    application_id = key_of(application["id"])
+    read = data_applications.applications_by_id
+
+    async def read_then_another_review_commits(connection: Any, ids: Any) -> Any:
+        found = await read(connection, ids)
+        async with api.app.state.database.engine.begin() as other:
+            await other.execute(
+                update(GroupApplication)
+                .where(GroupApplication.id == application_id)
+                .values(status="DECLINED", decision_reason="declined elsewhere")
+            )
+        return found
+
+    monkeypatch.setattr(data_applications, "applications_by_id", read_then_another_review_commits)
+    lost = await reviewed(api, application["id"], "APPROVED")
+    monkeypatch.undo()
+    assert lost["application"] is None
+    assert [(e["field"], e["code"]) for e in lost["errors"]] == [
+        ("input.applicationId", "CONFLICT")
+    ]
+    followed = (await api.query(ACCOUNTS, READ, id=application["id"]))["data"]["groupApplication"]
+    assert followed["status"] == "DECLINED"
+    assert followed["groupId"] is None
+    assert [e["status"] for e in followed["history"]] == ["SUBMITTED", "IN_REVIEW"]
+    async with api.app.state.database.reader.connect() as connection:
+        created = await connection.scalar(
+            select(func.count()).select_from(Group).where(Group.legal_name.startswith("Lakeside"))
+        )
+    assert created == 0
+
+
+async def test_two_reviews_at_once_make_one_decision(api: Api) -> None:
+    quote = await make_quote(api, BROKER)
+    application = await submitted(api, BROKER, application_input(quote), [SIGNED, LETTER])
+    await reviewed(api, application["id"], "IN_REVIEW")
+    results = await asyncio.gather(
+        reviewed(api, application["id"], "APPROVED"),
+        reviewed(api, application["id"], "DECLINED", "Duplicate."),
+    )
+    winners = [r for r in results if not r["errors"]]
+    assert len(winners) == 1, results
+    [loser] = [r for r in results if r["errors"]]
+    # Overlapping, the loser finds nothing to move; after the winner, its status is decided.
+    assert [(e["field"], e["code"]) for e in loser["errors"]] in (
+        [("input.applicationId", "CONFLICT")],
+        [("input.status", "INVALID")],
+    )
+    followed = (await api.query(ACCOUNTS, READ, id=application["id"]))["data"]["groupApplication"]
+    assert followed["status"] == winners[0]["application"]["status"]
+    assert len(followed["history"]) == 3
+
+
+DESIGNATE = """
+mutation ($g: ID!, $who: String!, $name: String!) {
+  primaryAdministratorDesignate(input: {groupId: $g, email: $who, name: $name}) {
+    invitationUrl errors { field code }
+  }
+}"""
+GROUP = """
+query ($n: String!) {
+  group(groupNumber: $n) {
+    id groupNumber legalName region status employeeCount renewalDate
+    contracts { contractNumber planYear startDate endDate plans { id } }
+    brokersOfRecord { startDate agency { name } }
+  }
+}"""
+
+
+async def accept(api: Api, invitation_url: str, password: str) -> None:
+    path = invitation_url.removeprefix("http://127.0.0.1:8000")
+    assert path.startswith("/invitations/")
+    response = await api.client.post(path, data={"password": password, "confirmation": password})
+    assert response.status_code == 200, response.text
+
+
+async def test_approval_creates_the_group_its_officer_and_broker_of_record(api: Api) -> None:
+    quote = await make_quote(api, BROKER)
+    plans = [plan["plan"]["id"] for plan in quote["quote"]["plans"][:2]]
+    application = await submitted(
+        api, BROKER, application_input(quote, planIds=plans), [SIGNED, LETTER]
+    )
+    await reviewed(api, application["id"], "IN_REVIEW")
+    approved = await reviewed(api, application["id"], "APPROVED", "Welcome.")
+    assert approved["errors"] == [], approved
+    decided = approved["application"]
+    assert decided["status"] == "APPROVED"
+    assert decided["decisionReason"] == "Welcome."
+    assert [e["status"] for e in decided["history"]] == ["SUBMITTED", "IN_REVIEW", "APPROVED"]
+    group_id = key_of(decided["groupId"])
+    today = datetime.now(UTC).date()
+    effective = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    renewal = effective.replace(year=effective.year + 1)
+    number = f"G{2_000_000 + key_of(application['id'])}"
+    for wrong in ("IN_REVIEW", "DECLINED", "APPROVED"):
+        again = await reviewed(api, application["id"], wrong, "x")
+        assert [(e["field"], e["code"]) for e in again["errors"]] == [("input.status", "INVALID")]
+
+    # The officer accepts the invitation, then designates the primary administrator.
+    officer = "grace.lee@lakeside.example"
+    assert approved["officerInvitationUrl"]
+    await accept(api, approved["officerInvitationUrl"], "officer's long passphrase")
+    designated = await api.query(
+        officer, DESIGNATE, g=decided["groupId"], who="hr@lakeside.example", name="Ana Ruiz"
+    )
+    payload = designated["data"]["primaryAdministratorDesignate"]
+    assert payload["errors"] == [], designated
+    await accept(api, payload["invitationUrl"], "administrator's long passphrase")
+
+    expected = {
+        "id": decided["groupId"],
+        "groupNumber": number,
+        "legalName": "Lakeside Robotics LLC",
+        "region": "NCAL",
+        "status": "PENDING",
+        "employeeCount": 12,
+        "renewalDate": renewal.isoformat(),
+        "contracts": [
+            {
+                "contractNumber": f"C{number[1:]}-{effective.year}",
+                "planYear": effective.year,
+                "startDate": effective.isoformat(),
+                "endDate": (renewal - timedelta(days=1)).isoformat(),
+                "plans": [{"id": plan_id} for plan_id in sorted(plans, key=key_of)],
+            }
+        ],
+        "brokersOfRecord": [
+            {"startDate": today.isoformat(), "agency": {"name": "Summit Benefits"}}
+        ],
+    }
+    for email, sees in [
+        ("hr@lakeside.example", True),
+        (BROKER, True),
+        ("luis.ortega@summit.example", True),
+        (ACCOUNTS, True),
+        (OTHER_BROKER, False),
+        (ADMIN, False),
+    ]:
+        body = await api.query(email, GROUP, n=number)
+        assert "errors" not in body, (email, body)
+        if sees:
+            shown = body["data"]["group"]
+            shown["contracts"][0]["plans"].sort(key=lambda plan: key_of(plan["id"]))
+            assert shown == expected, email
+        else:
+            assert body["data"]["group"] is None, email
+    # The officer reads the contracts but does not run the account.
+    officer_view = (await api.query(officer, GROUP, n=number))["data"]["group"]
+    officer_view["contracts"][0]["plans"].sort(key=lambda plan: key_of(plan["id"]))
+    assert officer_view["contracts"] == expected["contracts"]
+
+    async with api.app.state.database.reader.connect() as connection:
+        actions = list(
+            await connection.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.group_id == group_id)
+                .order_by(AuditEvent.id)
+            )
+        )
+        kept = await connection.scalar(
+            select(GroupApplication.group_id).where(
+                GroupApplication.id == key_of(application["id"])
+            )
+        )
+    assert actions == [
+        "user.created",
+        "group.created",
+        "group_application.approved",
+        "user.created",
+        "primary_administrator.designated",
+    ]
+    assert kept == group_id
+
+
+async def test_an_approved_prospect_has_no_broker_of_record(api: Api) -> None:
+    quote = await make_quote(api, None)
+    application = await submitted(api, None, application_input(quote), [SIGNED])
+    await reviewed(api, application["id"], "IN_REVIEW")
+    approved = await reviewed(api, application["id"], "APPROVED")
+    assert approved["errors"] == [], approved
+    followed = await api.query(None, READ, n=application["number"], k=quote["accessKey"])
+    assert followed["data"]["groupApplication"]["status"] == "APPROVED"
+    number = f"G{2_000_000 + key_of(application['id'])}"
+    body = await api.query(ACCOUNTS, GROUP, n=number)
+    assert body["data"]["group"]["brokersOfRecord"] == []
+    assert (await api.query(BROKER, GROUP, n=number))["data"]["group"] is None

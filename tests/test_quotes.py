@@ -8,7 +8,6 @@ import hashlib
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
@@ -220,16 +219,14 @@ async def move_back(api: Api, quote_id: int, days: int) -> None:
         )
 
 
-@pytest.mark.parametrize(("days_old", "status"), [(59, "ACTIVE"), (60, "EXPIRED")])
-async def test_a_quote_expires_sixty_days_after_it_was_made(
-    api: Api, days_old: int, status: str
-) -> None:
-    payload = await create(api, BROKER)
-    quote_id = key_of(payload["quote"]["id"])
-    await move_back(api, quote_id, days_old)
-    body = await api.query(BROKER, READ, id=gid("Quote", quote_id))
-    assert "errors" not in body, body
-    assert body["data"]["quote"]["status"] == status
+async def test_a_quote_expires_sixty_days_after_it_was_made(api: Api) -> None:
+    for days_old, status in [(59, "ACTIVE"), (60, "EXPIRED")]:
+        payload = await create(api, BROKER)
+        quote_id = key_of(payload["quote"]["id"])
+        await move_back(api, quote_id, days_old)
+        body = await api.query(BROKER, READ, id=gid("Quote", quote_id))
+        assert "errors" not in body, body
+        assert body["data"]["quote"]["status"] == status, days_old
 
 
 async def test_anonymous_prospects_get_a_key_and_are_rate_limited(api: Api) -> None:
@@ -271,43 +268,42 @@ async def test_anonymous_prospects_get_a_key_and_are_rate_limited(api: Api) -> N
     assert by_id[ACCOUNTS]["data"]["quote"]["number"] == number
 
 
-@pytest.mark.parametrize(
-    ("email", "creates", "reads_summit_quote", "lists"),
-    [
-        (None, "ok", False, "UNAUTHENTICATED"),
-        (BROKER, "ok", True, "own"),
-        (OTHER_BROKER, "ok", False, "own"),
-        (ADMIN, "FORBIDDEN", False, "FORBIDDEN"),
-        (ACCOUNTS, "FORBIDDEN", True, "all"),
-    ],
-)
-async def test_who_makes_and_reads_quotes(
-    api: Api, email: str | None, creates: str, reads_summit_quote: bool, lists: str
-) -> None:
+# Who: creating a quote, reading the Summit agency's quote by ID, listing quotes.
+PERSONAS: list[tuple[str | None, str, bool, str]] = [
+    (None, "ok", False, "UNAUTHENTICATED"),
+    (BROKER, "ok", True, "own"),
+    (OTHER_BROKER, "ok", False, "own"),
+    (ADMIN, "FORBIDDEN", False, "FORBIDDEN"),
+    (ACCOUNTS, "FORBIDDEN", True, "all"),
+]
+
+
+async def test_who_makes_and_reads_quotes(api: Api) -> None:
     summit = (await create(api, BROKER))["quote"]
     other = (await create(api, OTHER_BROKER))["quote"]
-    before = await stored_quotes(api)
-    body = await api.query(email, CREATE, input=quote_input())
-    if creates == "ok":
-        assert body["data"]["quoteCreate"]["errors"] == []
-        assert (body["data"]["quoteCreate"]["accessKey"] is None) == (email is not None)
-    else:
-        assert body["data"]["quoteCreate"] is None
-        assert [e["extensions"]["code"] for e in body["errors"]] == [creates]
-        assert await stored_quotes(api) == before
-    read = await api.query(email, READ, id=summit["id"])
-    assert "errors" not in read, read
-    assert (read["data"]["quote"] is not None) is reads_summit_quote
-    if reads_summit_quote:
-        assert read["data"]["quote"]["plans"] == summit["plans"]
-    listed = await api.query(email, LIST, first=50)
-    if lists in {"UNAUTHENTICATED", "FORBIDDEN"}:
-        assert listed["data"] is None
-        assert [e["extensions"]["code"] for e in listed["errors"]] == [lists]
-        return
-    numbers = [edge["node"]["number"] for edge in listed["data"]["quotes"]["edges"]]
-    assert (summit["number"] in numbers) is (lists == "all" or email == BROKER)
-    assert (other["number"] in numbers) is (lists == "all" or email == OTHER_BROKER)
+    for email, creates, reads_summit_quote, lists in PERSONAS:
+        before = await stored_quotes(api)
+        body = await api.query(email, CREATE, input=quote_input())
+        if creates == "ok":
+            assert body["data"]["quoteCreate"]["errors"] == []
+            assert (body["data"]["quoteCreate"]["accessKey"] is None) == (email is not None)
+        else:
+            assert body["data"]["quoteCreate"] is None
+            assert [e["extensions"]["code"] for e in body["errors"]] == [creates]
+            assert await stored_quotes(api) == before
+        read = await api.query(email, READ, id=summit["id"])
+        assert "errors" not in read, read
+        assert (read["data"]["quote"] is not None) is reads_summit_quote, email
+        if reads_summit_quote:
+            assert read["data"]["quote"]["plans"] == summit["plans"]
+        listed = await api.query(email, LIST, first=50)
+        if lists in {"UNAUTHENTICATED", "FORBIDDEN"}:
+            assert listed["data"] is None
+            assert [e["extensions"]["code"] for e in listed["errors"]] == [lists]
+            continue
+        numbers = [edge["node"]["number"] for edge in listed["data"]["quotes"]["edges"]]
+        assert (summit["number"] in numbers) is (lists == "all" or email == BROKER), email
+        assert (other["number"] in numbers) is (lists == "all" or email == OTHER_BROKER), email
 
 
 async def test_quotes_list_newest_first_in_pages_with_constant_statements(api: Api) -> None:

@@ -1,5 +1,4 @@
-"""New-group applications: submitted on a quote with its documents, followed by the submitter,
-reviewed by account representatives (see `resolvers.onboarding` for what approval creates).
+"""Submitting a new-group application on a quote, with its documents.
 
 Who submits: the quote's broker (QUOTES_MANAGE over the quote's agency, naming `quoteId`) or
 the anonymous prospect (naming `quoteNumber` with the quote's `accessKey`). Everything is
@@ -13,24 +12,19 @@ import enum
 import re
 import secrets
 from dataclasses import dataclass
-from functools import cached_property
 
 from sqlalchemy.exc import IntegrityError
 
 from authz.privileges import Privilege
 from data import applications, audit
-from data.applications import ApplicationRecord, EventRecord
-from data.contracts import DocumentRecord
+from data.applications import ApplicationRecord
 from data.models.contracts import Document, DocumentKind
 from data.models.quotes import ApplicationStatus, GroupApplication
-from data.pagination import Page
 from data.quotes import QuoteRecord
 from resolvers import quotes
 from resolvers.context import Context
-from resolvers.errors import ErrorCode, FieldError, NotAllowed, NotAuthenticated, Refused
-from resolvers.loaders import BatchLoader, DomainLoaders
+from resolvers.errors import ErrorCode, FieldError, NotAllowed, Refused
 from resolvers.member_changes import AddressChange, valid_address
-from resolvers.pagination import page_request
 from resolvers.users import valid_email
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -46,24 +40,6 @@ APPLICATION_KINDS = (
 )
 # An employer identification number: two digits, a dash (optional when typed), seven digits.
 _EIN = re.compile(r"([0-9]{2})-?([0-9]{7})")
-
-
-class ApplicationLoaders(DomainLoaders):
-    @cached_property
-    def application_by_id(self) -> BatchLoader[int, ApplicationRecord | None]:
-        return BatchLoader(self.reader, applications.applications_by_id)
-
-    @cached_property
-    def events_by_application(self) -> BatchLoader[int, list[EventRecord]]:
-        return BatchLoader(self.reader, applications.events_of_applications)
-
-    @cached_property
-    def documents_by_application(self) -> BatchLoader[int, list[DocumentRecord]]:
-        return BatchLoader(self.reader, applications.documents_of_applications)
-
-
-def loaders(context: Context) -> ApplicationLoaders:
-    return context.loaders.domain(ApplicationLoaders)
 
 
 class QuoteKey(enum.Enum):
@@ -106,17 +82,6 @@ class ApplicationRequest:
     # An item None: not a plan ID.
     plan_ids: list[int | None]
     documents: list[UploadedDocument]
-
-
-@dataclass(frozen=True, slots=True)
-class ApplicationsPage:
-    page: Page
-    applications: list[ApplicationRecord]
-
-
-def may_follow(context: Context, quote: QuoteRecord) -> bool:
-    """Whoever may read the quote through the gateway's access follows its applications."""
-    return context.user is not None and quotes.may_read(context, quote)
 
 
 async def _quote_of_request(
@@ -367,60 +332,3 @@ def _quote_taken(field: QuoteKey) -> Refused:
         "this quote already has an application in progress or approved",
         ErrorCode.CONFLICT,
     )
-
-
-async def application(context: Context, application_id: int) -> ApplicationRecord | None:
-    """For the quote's brokers and account representatives; anyone else: as if missing."""
-    if context.user is None:
-        return None
-    found = await loaders(context).application_by_id.load(application_id)
-    if found is None:
-        return None
-    quote = await quotes.loaders(context).quote_by_id.load(found.quote_id)
-    return found if quote is not None and may_follow(context, quote) else None
-
-
-async def application_with_key(
-    context: Context, number: str, access_key: str
-) -> ApplicationRecord | None:
-    """The prospect's application, by its number and its quote's access key."""
-    async with context.database.reader.connect() as connection:
-        found = await applications.application_by_number(connection, number.strip().upper())
-    if found is None:
-        return None
-    quote = await quotes.loaders(context).quote_by_id.load(found.quote_id)
-    if quote is None:
-        return None
-    keyed = await quotes.keyed_quote(context, quote.quote_number, access_key)
-    return found if keyed is not None else None
-
-
-async def history(context: Context, found: ApplicationRecord) -> list[EventRecord]:
-    return await loaders(context).events_by_application.load(found.id)
-
-
-async def documents(context: Context, found: ApplicationRecord) -> list[DocumentRecord]:
-    return await loaders(context).documents_by_application.load(found.id)
-
-
-async def quote_of(context: Context, found: ApplicationRecord) -> quotes.QuoteView | None:
-    record = await quotes.loaders(context).quote_by_id.load(found.quote_id)
-    return None if record is None else quotes.QuoteView(record, context.now)
-
-
-def require_reviewer(context: Context) -> None:
-    if context.user is None:
-        raise NotAuthenticated
-    if not context.access.allows(Privilege.APPLICATIONS_REVIEW):
-        raise NotAllowed(Privilege.APPLICATIONS_REVIEW.value)
-
-
-async def queue(
-    context: Context, *, status: ApplicationStatus | None, first: int | None, after: str | None
-) -> ApplicationsPage:
-    """Every application (of one status), oldest first: the account representatives' queue."""
-    require_reviewer(context)
-    request = page_request(first=first, after=after, last=None, before=None, kinds=[int])
-    async with context.database.reader.connect() as connection:
-        page = await applications.applications_page(connection, status, request)
-    return ApplicationsPage(page, list(page.rows))
