@@ -18,7 +18,7 @@ from data.models.audit import AuditEvent
 from data.models.contracts import Document
 from data.models.groups import Group
 from data.models.quotes import GroupApplication, GroupApplicationEvent, Quote
-from tests.conftest import Api
+from tests.conftest import Api, statements
 
 BROKER = "broker@summit.example"
 OTHER_BROKER = "amara.okafor@harborview.example"
@@ -262,6 +262,17 @@ async def test_a_prospect_applies_with_its_key_and_one_application_holds_a_quote
     ]
     assert await stored(api) == before
 
+    # Approved, the prospect's group has no broker of record: no agency reads it.
+    await reviewed(api, application["id"], "IN_REVIEW")
+    approved = await reviewed(api, application["id"], "APPROVED")
+    assert approved["errors"] == [], approved
+    followed = await api.query(None, READ, n=number, k=key)
+    assert followed["data"]["groupApplication"]["status"] == "APPROVED"
+    group_number = f"G{2_000_000 + key_of(application['id'])}"
+    body = await api.query(ACCOUNTS, GROUP, n=group_number)
+    assert body["data"]["group"]["brokersOfRecord"] == []
+    assert (await api.query(BROKER, GROUP, n=group_number))["data"]["group"] is None
+
 
 async def make_older(api: Api, quote_id: int, days: int) -> None:
     async with api.app.state.database.engine.begin() as connection:
@@ -472,37 +483,36 @@ async def test_every_review_transition(api: Api) -> None:
     assert again["status"] == "SUBMITTED"
 
 
-async def test_who_reviews_and_reads_the_queue(api: Api) -> None:
-    quote = await make_quote(api, BROKER)
-    application = await submitted(api, BROKER, application_input(quote), [SIGNED, LETTER])
+QUEUE_IN_FULL = """
+query ($first: Int) {
+  groupApplications(first: $first) {
+    edges { node { number plans { code } quote { number plans { plan { code } } }
+                   history { status } documents { kind sha256 } } }
+  }
+}"""
+
+
+async def test_who_works_the_queue_oldest_first(api: Api) -> None:
+    numbers = []
+    for _ in range(3):
+        quote = await make_quote(api, BROKER)
+        numbers.append(await submitted(api, BROKER, application_input(quote), [SIGNED, LETTER]))
     for email, code in [
         (None, "UNAUTHENTICATED"),
         (BROKER, "FORBIDDEN"),
         (OTHER_BROKER, "FORBIDDEN"),
         (ADMIN, "FORBIDDEN"),
     ]:
-        body = await api.query(email, REVIEW, id=application["id"], status="IN_REVIEW")
+        body = await api.query(email, REVIEW, id=numbers[1]["id"], status="IN_REVIEW")
         assert body["data"]["groupApplicationReview"] is None
         assert [e["extensions"]["code"] for e in body["errors"]] == [code], email
         queue = await api.query(email, QUEUE, status="SUBMITTED")
         assert queue["data"] is None
         assert [e["extensions"]["code"] for e in queue["errors"]] == [code], email
-        followed = await api.query(BROKER, READ, id=application["id"])
-        assert followed["data"]["groupApplication"]["status"] == "SUBMITTED"
-    queue = await api.query(ACCOUNTS, QUEUE, status="SUBMITTED")
-    assert [e["node"]["number"] for e in queue["data"]["groupApplications"]["edges"]] == [
-        application["number"]
-    ]
-    moved = await reviewed(api, application["id"], "IN_REVIEW")
-    assert moved["application"]["status"] == "IN_REVIEW"
+    followed = await api.query(BROKER, READ, id=numbers[1]["id"])
+    assert followed["data"]["groupApplication"]["status"] == "SUBMITTED"
 
-
-async def test_the_queue_is_oldest_first_by_status(api: Api) -> None:
-    numbers = []
-    for _ in range(3):
-        quote = await make_quote(api, BROKER)
-        numbers.append(await submitted(api, BROKER, application_input(quote), [SIGNED, LETTER]))
-    await reviewed(api, numbers[1]["id"], "IN_REVIEW")
+    assert (await reviewed(api, numbers[1]["id"], "IN_REVIEW"))["errors"] == []
     first = await api.query(ACCOUNTS, QUEUE, status="SUBMITTED", first=1)
     page = first["data"]["groupApplications"]
     assert [e["node"]["number"] for e in page["edges"]] == [numbers[0]["number"]]
@@ -522,9 +532,20 @@ async def test_the_queue_is_oldest_first_by_status(api: Api) -> None:
         (numbers[1]["number"], "IN_REVIEW"),
         (numbers[2]["number"], "SUBMITTED"),
     ]
+    counted = []
+    for size in (1, 3):
+        with statements(api.app.state.database.engine) as seen:
+            body = await api.query(ACCOUNTS, QUEUE_IN_FULL, first=size)
+        edges = body["data"]["groupApplications"]["edges"]
+        assert len(edges) == size
+        assert all(len(edge["node"]["documents"]) == 2 for edge in edges)
+        counted.append(len(seen))
+    # The caller, the page, then one batch each: plans, quotes, quoted plans, their plans
+    # (the same loader as the applications' plans when it can), history, documents.
+    assert counted[0] == counted[1] <= 9, counted
 
 
-async def test_a_review_that_lost_a_race_is_a_conflict_and_changes_nothing(
+async def test_concurrent_reviews_make_one_decision(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     quote = await make_quote(api, BROKER)
@@ -560,8 +581,7 @@ async def test_a_review_that_lost_a_race_is_a_conflict_and_changes_nothing(
         )
     assert created == 0
 
-
-async def test_two_reviews_at_once_make_one_decision(api: Api) -> None:
+    # Two reviews sent together: one decides, the other is refused.
     quote = await make_quote(api, BROKER)
     application = await submitted(api, BROKER, application_input(quote), [SIGNED, LETTER])
     await reviewed(api, application["id"], "IN_REVIEW")
@@ -701,17 +721,3 @@ async def test_approval_creates_the_group_its_officer_and_broker_of_record(api: 
         "primary_administrator.designated",
     ]
     assert kept == group_id
-
-
-async def test_an_approved_prospect_has_no_broker_of_record(api: Api) -> None:
-    quote = await make_quote(api, None)
-    application = await submitted(api, None, application_input(quote), [SIGNED])
-    await reviewed(api, application["id"], "IN_REVIEW")
-    approved = await reviewed(api, application["id"], "APPROVED")
-    assert approved["errors"] == [], approved
-    followed = await api.query(None, READ, n=application["number"], k=quote["accessKey"])
-    assert followed["data"]["groupApplication"]["status"] == "APPROVED"
-    number = f"G{2_000_000 + key_of(application['id'])}"
-    body = await api.query(ACCOUNTS, GROUP, n=number)
-    assert body["data"]["group"]["brokersOfRecord"] == []
-    assert (await api.query(BROKER, GROUP, n=number))["data"]["group"] is None
