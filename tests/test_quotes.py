@@ -321,7 +321,8 @@ async def test_quotes_list_newest_first_in_pages_with_constant_statements(api: A
             body = await api.query(BROKER, LIST, first=size)
         assert len(body["data"]["quotes"]["edges"]) == size
         counted.append(len(seen))
-    # The caller, the page, then one batch each: quoted plans, plans, benefits.
+    # The caller, the page, then one batch each: quoted plans, plans, benefits. Measured: 6 on
+    # both databases.
     assert counted[0] == counted[1] <= 6, counted
 
 
