@@ -26,6 +26,9 @@ class ErrorCode(enum.StrEnum):
     GROUP_TOO_SMALL = "GROUP_TOO_SMALL"
     # Renewal changes: submitted outside the renewal window, or before an offer is prepared.
     RENEWAL_NOT_OPEN = "RENEWAL_NOT_OPEN"
+    # Quotes and new-group applications.
+    RATE_LIMITED = "RATE_LIMITED"
+    QUOTE_EXPIRED = "QUOTE_EXPIRED"
 
 
 @dataclass(frozen=True, slots=True)

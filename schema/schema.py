@@ -18,6 +18,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from schema.applications import ApplicationsMutation, ApplicationsQuery
 from schema.billing import BillingMutation
 from schema.brokers import BrokersMutation, BrokersQuery
 from schema.commissions import CommissionsQuery
@@ -30,6 +31,7 @@ from schema.id_cards import IdCardsMutation
 from schema.member_changes import MemberChangesMutation
 from schema.nodes import NODE_TYPES, NodesQuery
 from schema.plans import PlansQuery
+from schema.quotes import QuotesMutation, QuotesQuery
 from schema.renewal_changes import RenewalChangesMutation, RenewalChangesQuery
 from schema.renewals import RenewalsQuery
 from schema.users import UsersMutation, UsersQuery
@@ -47,6 +49,8 @@ Query = merge_types(
         RenewalsQuery,
         RenewalChangesQuery,
         CommissionsQuery,
+        QuotesQuery,
+        ApplicationsQuery,
     ),
 )
 Mutation = merge_types(
@@ -60,6 +64,8 @@ Mutation = merge_types(
         EnrollmentMutation,
         EnrollmentBatchesMutation,
         RenewalChangesMutation,
+        QuotesMutation,
+        ApplicationsMutation,
     ),
 )
 

@@ -20,7 +20,13 @@ from data.models.enrollment import (
 from data.models.groups import Division, Group
 from data.models.members import Coverage, Member
 from data.models.plans import Plan, PlanBenefits, PlanRate
-from data.models.quotes import GroupApplication, Quote, QuotePlan
+from data.models.quotes import (
+    AnonymousQuoteWindow,
+    GroupApplication,
+    GroupApplicationEvent,
+    Quote,
+    QuotePlan,
+)
 from data.models.renewals import Renewal, RenewalChangeEvent, RenewalChangeRequest, RenewalOption
 from data.models.users import (
     AccessGrant,
@@ -40,6 +46,7 @@ from data.models.users import (
 __all__ = [
     "AccessGrant",
     "Agency",
+    "AnonymousQuoteWindow",
     "AuditEvent",
     "AutopayMandate",
     "Base",
@@ -62,6 +69,7 @@ __all__ = [
     "EnrollmentRequestEvent",
     "Group",
     "GroupApplication",
+    "GroupApplicationEvent",
     "IdCardRequest",
     "Member",
     "OAuthAuthorizationCode",

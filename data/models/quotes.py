@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from data.models.base import Base, BigId, CreatedAtMixin, IdMixin, JsonDocument, enum_type
+from data.models.base import (
+    Base,
+    BigId,
+    CreatedAtMixin,
+    IdMixin,
+    JsonDocument,
+    UtcDateTime,
+    enum_type,
+)
 from data.models.plans import CoverageTier
 
 
@@ -28,7 +45,11 @@ class Quote(IdMixin, CreatedAtMixin, Base):
     # Count of employees per coverage tier, when a census was given.
     census: Mapped[dict[str, int] | None] = mapped_column(JsonDocument)
     plan_year: Mapped[int]
+    # The day the quoted coverage would start; `plan_year` is its year.
+    effective_date: Mapped[date] = mapped_column(Date)
     expires_at: Mapped[datetime]
+    # SHA-256 of an anonymous prospect's access key (the key itself is shown once, never kept).
+    access_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class QuotePlan(IdMixin, Base):
@@ -50,15 +71,30 @@ class ApplicationStatus(enum.StrEnum):
     DECLINED = "DECLINED"
 
 
+# Every status but DECLINED holds the quote: one such application per quote.
+_HOLDS_QUOTE = "status <> 'DECLINED'"
+
+
 class GroupApplication(IdMixin, CreatedAtMixin, Base):
     """A prospective group's enrollment application; approval creates the group."""
 
     __tablename__ = "group_applications"
+    __table_args__ = (
+        Index(
+            "uq_group_applications_quote_id_open",
+            "quote_id",
+            unique=True,
+            postgresql_where=text(_HOLDS_QUOTE),
+            sqlite_where=text(_HOLDS_QUOTE),
+        ),
+    )
 
+    application_number: Mapped[str] = mapped_column(String(24), unique=True)
     quote_id: Mapped[int] = mapped_column(BigId, ForeignKey("quotes.id"), index=True)
     company: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     officer_name: Mapped[str] = mapped_column(String(200))
     officer_email: Mapped[str] = mapped_column(String(320))
+    officer_title: Mapped[str] = mapped_column(String(100))
     plan_ids: Mapped[list[int]] = mapped_column(JsonDocument)
     status: Mapped[ApplicationStatus] = mapped_column(enum_type(ApplicationStatus))
     decision_reason: Mapped[str | None] = mapped_column(Text)
@@ -66,3 +102,30 @@ class GroupApplication(IdMixin, CreatedAtMixin, Base):
     decided_at: Mapped[datetime | None]
     group_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("groups.id"), unique=True)
     submitted_by_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+
+
+class GroupApplicationEvent(IdMixin, Base):
+    """An application's status history: one row per status it entered, with who and why."""
+
+    __tablename__ = "group_application_events"
+
+    application_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("group_applications.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[ApplicationStatus] = mapped_column(enum_type(ApplicationStatus))
+    reason: Mapped[str | None] = mapped_column(Text)
+    # NULL when an anonymous prospect submitted the application.
+    actor_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    occurred_at: Mapped[datetime]
+
+
+class AnonymousQuoteWindow(Base):
+    """Quotes made anonymously from one client address in one clock hour (the rate limit).
+
+    Counted in the database, so that the limit holds across every worker and instance."""
+
+    __tablename__ = "anonymous_quote_windows"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    quotes: Mapped[int]
