@@ -12,8 +12,10 @@ run: $(RUNTIME)
 	$(BIN)/groupgate demo --if-empty
 	$(BIN)/groupgate serve
 
+# The suite in parallel (one process per core, at most 4; each builds its own demo databases).
+TEST_WORKERS ?= auto
 test: $(DEV) lint types
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 4
 
 install: $(RUNTIME)
 
