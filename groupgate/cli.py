@@ -94,6 +94,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     close.add_argument("--month", help='"YYYY-MM" (default: last month)')
     close.set_defaults(run=_commissions_close)
+
+    purge = commands.add_parser(
+        "purge",
+        help="delete records past their time (sign-in attempts, expired codes and refresh "
+        "tokens), as the server does every GROUPGATE_HOUSEKEEPING_INTERVAL",
+    )
+    purge.set_defaults(run=_purge)
     return parser
 
 
@@ -304,3 +311,21 @@ def _commissions_close(settings: Settings, arguments: argparse.Namespace) -> int
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _purge(settings: Settings, arguments: argparse.Namespace) -> int:
+    from groupgate import housekeeping
+
+    async def run() -> None:
+        database = Database.connect(settings.database_url)
+        try:
+            purged = await housekeeping.purge_once(database)
+        finally:
+            await database.dispose()
+        print(
+            f"purged {purged.sign_in_attempts} sign-in attempts, {purged.authorization_codes} "
+            f"authorization codes, {purged.refresh_tokens} refresh tokens"
+        )
+
+    asyncio.run(run())
+    return 0

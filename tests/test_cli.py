@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from authz import keys
 from authz.tokens import validate_access_token
 from data import migrate
 from data.database import create_engine
+from data.models.users import SignInAttempt
 from groupgate.app import token_settings
 from groupgate.cli import main
 from groupgate.settings import Settings
@@ -100,3 +103,40 @@ def test_token_is_refused_in_production(
     monkeypatch.setenv("GROUPGATE_ENV", "production")
     assert main(["token", "admin@acme.example"]) == 2
     assert "development" in capsys.readouterr().err
+
+
+def test_purge_deletes_what_is_past_its_time(
+    environment: Path,
+    empty_database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("GROUPGATE_DATABASE_URL", empty_database_url)
+    assert main(["migrate"]) == 0
+    now = datetime.now(UTC)
+
+    async def plant() -> None:
+        engine = create_engine(empty_database_url)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    insert(SignInAttempt),
+                    [
+                        {
+                            "email": "x@acme.example",
+                            "address": "10.0.0.1",
+                            "succeeded": False,
+                            "attempted_at": now - timedelta(days=days),
+                        }
+                        for days in (2, 0)
+                    ],
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(plant())
+    capsys.readouterr()
+    assert main(["purge"]) == 0
+    assert capsys.readouterr().out.strip() == (
+        "purged 1 sign-in attempts, 0 authorization codes, 0 refresh tokens"
+    )
