@@ -1,8 +1,10 @@
-"""Records kept only for a while: sign-in throttling, one-time codes, rotated refresh tokens.
+"""Records kept only for a while: sign-in throttling, one-time codes, rotated refresh tokens,
+the anonymous quotes' rate-limit windows.
 
 None of them is a business record (the audit log keeps who signed in and what changed), and each
 is useless past its time: a sign-in attempt after the throttle window, an authorization code or
-a refresh token after it expires (an expired token is refused whether its row exists or not).
+a refresh token after it expires (an expired token is refused whether its row exists or not), a
+clock hour's count of anonymous quotes once the hour is over.
 Left alone they grow without bound — under a password-guessing attack, by one row per guess.
 """
 
@@ -14,10 +16,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from data.models.quotes import AnonymousQuoteWindow
 from data.models.users import OAuthAuthorizationCode, OAuthRefreshToken, SignInAttempt
 
 # The throttle looks 15 minutes back; a day leaves room to look into an attack afterwards.
 SIGN_IN_ATTEMPTS_KEPT = timedelta(days=1)
+QUOTE_WINDOW = timedelta(hours=1)  # resolvers/quotes.py counts anonymous quotes per clock hour
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +29,7 @@ class Purged:
     sign_in_attempts: int
     authorization_codes: int
     refresh_tokens: int
+    quote_windows: int
 
 
 async def purge(session: AsyncSession, now: datetime) -> Purged:
@@ -38,10 +43,14 @@ async def purge(session: AsyncSession, now: datetime) -> Purged:
     tokens = await session.execute(
         delete(OAuthRefreshToken).where(OAuthRefreshToken.expires_at < now)
     )
+    windows = await session.execute(
+        delete(AnonymousQuoteWindow).where(AnonymousQuoteWindow.window_start <= now - QUOTE_WINDOW)
+    )
     return Purged(
         sign_in_attempts=_count(attempts),
         authorization_codes=_count(codes),
         refresh_tokens=_count(tokens),
+        quote_windows=_count(windows),
     )
 
 

@@ -324,7 +324,8 @@ def _purge(settings: Settings, arguments: argparse.Namespace) -> int:
             await database.dispose()
         print(
             f"purged {purged.sign_in_attempts} sign-in attempts, {purged.authorization_codes} "
-            f"authorization codes, {purged.refresh_tokens} refresh tokens"
+            f"authorization codes, {purged.refresh_tokens} refresh tokens, "
+            f"{purged.quote_windows} quote rate-limit windows"
         )
 
     asyncio.run(run())

@@ -18,10 +18,12 @@ async def purge_once(database: Database, now: datetime | None = None) -> houseke
     async with database.sessions() as session, session.begin():
         purged = await housekeeping.purge(session, now or datetime.now(UTC))
     log.info(
-        "housekeeping: %s sign-in attempts, %s authorization codes, %s refresh tokens purged",
+        "housekeeping: %s sign-in attempts, %s authorization codes, %s refresh tokens, "
+        "%s quote rate-limit windows purged",
         purged.sign_in_attempts,
         purged.authorization_codes,
         purged.refresh_tokens,
+        purged.quote_windows,
     )
     return purged
 

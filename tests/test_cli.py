@@ -138,5 +138,6 @@ def test_purge_deletes_what_is_past_its_time(
     capsys.readouterr()
     assert main(["purge"]) == 0
     assert capsys.readouterr().out.strip() == (
-        "purged 1 sign-in attempts, 0 authorization codes, 0 refresh tokens"
+        "purged 1 sign-in attempts, 0 authorization codes, 0 refresh tokens, "
+        "0 quote rate-limit windows"
     )

@@ -1,4 +1,5 @@
-"""Records past their time are purged: sign-in attempts, authorization codes, refresh tokens."""
+"""Records past their time are purged: sign-in attempts, authorization codes, refresh tokens,
+anonymous quotes' rate-limit windows."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, insert, select
 
 from data.database import Database
-from data.housekeeping import SIGN_IN_ATTEMPTS_KEPT, Purged
+from data.housekeeping import QUOTE_WINDOW, SIGN_IN_ATTEMPTS_KEPT, Purged
+from data.models.quotes import AnonymousQuoteWindow
 from data.models.users import OAuthAuthorizationCode, OAuthRefreshToken, SignInAttempt
 from groupgate import housekeeping
 from tests.conftest import Api
@@ -61,36 +63,48 @@ async def _plant(database: Database, user_id: int, now: datetime = NOW) -> None:
                 token | {"token_hash": "d" * 64, "expires_at": within},
             ],
         )
+        await connection.execute(
+            insert(AnonymousQuoteWindow),
+            [
+                {"address": "10.0.0.2", "window_start": past - QUOTE_WINDOW, "quotes": 5},
+                {"address": "10.0.0.2", "window_start": within - QUOTE_WINDOW, "quotes": 1},
+            ],
+        )
 
 
-async def _left(database: Database) -> tuple[int, int, int]:
+async def _left(database: Database) -> tuple[int, ...]:
     async with database.reader.connect() as connection:
         counted = [
             await connection.scalar(select(func.count()).select_from(table))
-            for table in (SignInAttempt, OAuthAuthorizationCode, OAuthRefreshToken)
+            for table in (
+                SignInAttempt,
+                OAuthAuthorizationCode,
+                OAuthRefreshToken,
+                AnonymousQuoteWindow,
+            )
         ]
-    return int(counted[0] or 0), int(counted[1] or 0), int(counted[2] or 0)
+    return tuple(int(count or 0) for count in counted)
 
 
 async def test_purge_deletes_exactly_what_is_past_its_time(api: Api) -> None:
     database: Database = api.app.state.database
     before = await _left(database)
     await _plant(database, await api.user_id("admin@acme.example"))
-    assert await housekeeping.purge_once(database, NOW) == Purged(1, 1, 1)
+    assert await housekeeping.purge_once(database, NOW) == Purged(1, 1, 1, 1)
     assert await _left(database) == tuple(count + 1 for count in before)
     # Idempotent: a second process purging at the same time finds nothing more.
-    assert await housekeeping.purge_once(database, NOW) == Purged(0, 0, 0)
+    assert await housekeeping.purge_once(database, NOW) == Purged(0, 0, 0, 0)
 
 
 async def test_the_server_loop_purges_every_interval_and_stops(api: Api) -> None:
     database: Database = api.app.state.database
-    # Planted a second back on the real clock, all six rows are past their time when it runs.
+    # Planted a second back on the real clock, all eight rows are past their time when it runs.
     await _plant(database, await api.user_id("admin@acme.example"), datetime.now(UTC) - SECOND)
     planted = await _left(database)
     stop = asyncio.Event()
     task = asyncio.create_task(housekeeping.run(database, stop, interval=0.01))
     try:
-        expected = (planted[0] - 2, planted[1] - 2, planted[2] - 2)
+        expected = tuple(count - 2 for count in planted)
         # The database tells no event when rows go: look, for up to 10 seconds, until they have.
         for _ in range(1000):
             if await _left(database) == expected:
