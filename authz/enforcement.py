@@ -38,8 +38,6 @@ from data.models.users import CasbinRule
 log = logging.getLogger(__name__)
 
 Links = dict[str, list[tuple[str, str]]]
-# Changes the gateway makes on its own (expiry sweeps): no user, no request.
-SYSTEM = audit.Actor(user_id=None, request_id=None, address=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +133,7 @@ class PolicyStore:
                 await access.remove_rule(session, *grant_rule(grant))
                 audit.record(
                     session,
-                    SYSTEM,
+                    audit.SYSTEM,
                     action="access.expired",
                     target_type="user",
                     target_id=grant.user_id,

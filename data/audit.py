@@ -40,6 +40,10 @@ class AuditRecord:
 _COLUMNS = [getattr(AuditEvent, name) for name in AuditRecord.__slots__]
 
 
+# Changes the gateway makes on its own (expiry sweeps, housekeeping): no user, no request.
+SYSTEM = Actor(user_id=None, request_id=None, address=None)
+
+
 def record(
     session: AsyncSession,
     actor: Actor,

@@ -13,9 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, exists, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from data import audit
+from data.models.members import Coverage, Member, MemberStatus
 from data.models.quotes import AnonymousQuoteWindow
 from data.models.users import OAuthAuthorizationCode, OAuthRefreshToken, SignInAttempt
 
@@ -52,6 +54,40 @@ async def purge(session: AsyncSession, now: datetime) -> Purged:
         refresh_tokens=_count(tokens),
         quote_windows=_count(windows),
     )
+
+
+async def end_lapsed_members(session: AsyncSession, actor: audit.Actor, now: datetime) -> int:
+    """Members still ACTIVE whose every coverage ended before today become TERMINATED, each
+    audited. A termination dated ahead (a renewal's, the day before the renewal date) leaves
+    its member ACTIVE until then; this is what turns it when the day has passed. Several
+    processes may run it at once: each records only the members its own UPDATE changed."""
+    today = now.date()
+    covered_on = exists().where(
+        Coverage.member_id == Member.id,
+        or_(Coverage.termination_date.is_(None), Coverage.termination_date >= today),
+    )
+    ever_covered = exists().where(Coverage.member_id == Member.id)
+    changed = await session.execute(
+        update(Member)
+        .where(Member.status == MemberStatus.ACTIVE, ever_covered, ~covered_on)
+        .values(status=MemberStatus.TERMINATED)
+        .returning(Member.id, Member.group_id)
+        .execution_options(synchronize_session=False)
+    )
+    ended = changed.all()
+    for member_id, group_id in ended:
+        audit.record(
+            session,
+            actor,
+            action="member.coverage_ended",
+            target_type="member",
+            target_id=member_id,
+            group_id=group_id,
+            now=now,
+            before={"status": MemberStatus.ACTIVE.value},
+            after={"status": MemberStatus.TERMINATED.value},
+        )
+    return len(ended)
 
 
 def _count(result: object) -> int:

@@ -98,7 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     purge = commands.add_parser(
         "purge",
         help="delete records past their time (sign-in attempts, expired codes and refresh "
-        "tokens), as the server does every GROUPGATE_HOUSEKEEPING_INTERVAL",
+        "tokens) and terminate members whose coverage has ended, as the server does every "
+        "GROUPGATE_HOUSEKEEPING_INTERVAL",
     )
     purge.set_defaults(run=_purge)
     return parser
@@ -319,13 +320,15 @@ def _purge(settings: Settings, arguments: argparse.Namespace) -> int:
     async def run() -> None:
         database = Database.connect(settings.database_url)
         try:
-            purged = await housekeeping.purge_once(database)
+            done = await housekeeping.purge_once(database)
         finally:
             await database.dispose()
+        purged = done.purged
         print(
             f"purged {purged.sign_in_attempts} sign-in attempts, {purged.authorization_codes} "
             f"authorization codes, {purged.refresh_tokens} refresh tokens, "
-            f"{purged.quote_windows} quote rate-limit windows"
+            f"{purged.quote_windows} quote rate-limit windows; "
+            f"{done.members_ended} members whose coverage ended terminated"
         )
 
     asyncio.run(run())

@@ -1,4 +1,5 @@
-"""The server's housekeeping: every so often, delete the records that are past their time."""
+"""The server's housekeeping: every so often, delete the records that are past their time, and
+turn members whose coverage has ended (a termination dated ahead, e.g. a renewal's) TERMINATED."""
 
 from __future__ import annotations
 
@@ -6,26 +7,37 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from data import housekeeping
+from data.audit import SYSTEM
 from data.database import Database
 
 log = logging.getLogger(__name__)
 
 
-async def purge_once(database: Database, now: datetime | None = None) -> housekeeping.Purged:
+@dataclass(frozen=True, slots=True)
+class Done:
+    purged: housekeeping.Purged
+    members_ended: int
+
+
+async def purge_once(database: Database, now: datetime | None = None) -> Done:
+    now = now or datetime.now(UTC)
     async with database.sessions() as session, session.begin():
-        purged = await housekeeping.purge(session, now or datetime.now(UTC))
+        purged = await housekeeping.purge(session, now)
+        ended = await housekeeping.end_lapsed_members(session, SYSTEM, now)
     log.info(
         "housekeeping: %s sign-in attempts, %s authorization codes, %s refresh tokens, "
-        "%s quote rate-limit windows purged",
+        "%s quote rate-limit windows purged; %s members whose coverage ended terminated",
         purged.sign_in_attempts,
         purged.authorization_codes,
         purged.refresh_tokens,
         purged.quote_windows,
+        ended,
     )
-    return purged
+    return Done(purged, ended)
 
 
 async def run(database: Database, stop: asyncio.Event, interval: float) -> None:

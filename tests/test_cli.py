@@ -139,5 +139,5 @@ def test_purge_deletes_what_is_past_its_time(
     assert main(["purge"]) == 0
     assert capsys.readouterr().out.strip() == (
         "purged 1 sign-in attempts, 0 authorization codes, 0 refresh tokens, "
-        "0 quote rate-limit windows"
+        "0 quote rate-limit windows; 0 members whose coverage ended terminated"
     )

@@ -1,15 +1,18 @@
-"""Records past their time are purged: sign-in attempts, authorization codes, refresh tokens,
-anonymous quotes' rate-limit windows."""
+"""Housekeeping: records past their time are purged (sign-in attempts, authorization codes,
+refresh tokens, anonymous quotes' rate-limit windows), and members whose coverage has ended are
+terminated."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from data.database import Database
 from data.housekeeping import QUOTE_WINDOW, SIGN_IN_ATTEMPTS_KEPT, Purged
+from data.models.groups import Group
+from data.models.members import Coverage, Member, MemberStatus, Relationship
 from data.models.quotes import AnonymousQuoteWindow
 from data.models.users import OAuthAuthorizationCode, OAuthRefreshToken, SignInAttempt
 from groupgate import housekeeping
@@ -90,10 +93,10 @@ async def test_purge_deletes_exactly_what_is_past_its_time(api: Api) -> None:
     database: Database = api.app.state.database
     before = await _left(database)
     await _plant(database, await api.user_id("admin@acme.example"))
-    assert await housekeeping.purge_once(database, NOW) == Purged(1, 1, 1, 1)
+    assert (await housekeeping.purge_once(database, NOW)).purged == Purged(1, 1, 1, 1)
     assert await _left(database) == tuple(count + 1 for count in before)
     # Idempotent: a second process purging at the same time finds nothing more.
-    assert await housekeeping.purge_once(database, NOW) == Purged(0, 0, 0, 0)
+    assert (await housekeeping.purge_once(database, NOW)).purged == Purged(0, 0, 0, 0)
 
 
 async def test_the_server_loop_purges_every_interval_and_stops(api: Api) -> None:
@@ -115,3 +118,80 @@ async def test_the_server_loop_purges_every_interval_and_stops(api: Api) -> None
         stop.set()
         async with asyncio.timeout(10):
             await task
+
+
+MEMBERS = """
+query ($n: String!) {
+  group(groupNumber: $n) {
+    members(first: 100, filter: {relationship: SUBSCRIBER, status: ACTIVE}) {
+      edges { node { id memberNumber status } }
+    }
+    auditEvents(first: 10) { events { action targetType actor { email } before after } }
+  }
+}"""
+
+
+async def test_members_whose_coverage_ended_are_terminated_and_audited(api: Api) -> None:
+    """A termination dated ahead (as a renewal's) leaves its member ACTIVE until the day has
+    passed; housekeeping then turns it, once, with an audit event by nobody."""
+    database: Database = api.app.state.database
+    today = datetime.now(UTC).date()
+    async with database.engine.begin() as connection:
+        group_id, number = (
+            await connection.execute(
+                select(Group.id, Group.group_number).where(Group.legal_name == "Acme Manufacturing")
+            )
+        ).one()
+        subscribers = list(
+            await connection.scalars(
+                select(Member.id)
+                .where(
+                    Member.group_id == group_id,
+                    Member.relationship == Relationship.SUBSCRIBER,
+                    Member.status == MemberStatus.ACTIVE,
+                )
+                .order_by(Member.id)
+                .limit(3)
+            )
+        )
+        # Ended yesterday; ends today (covered through today); ends tomorrow.
+        for member_id, ends in zip(subscribers, (-1, 0, 1), strict=True):
+            await connection.execute(
+                update(Coverage)
+                .where(Coverage.member_id == member_id)
+                .values(termination_date=today + timedelta(days=ends))
+            )
+    admin = "admin@acme.example"
+    before = await api.query(admin, MEMBERS, n=number)
+    listed = {edge["node"]["id"] for edge in before["data"]["group"]["members"]["edges"]}
+    done = await housekeeping.purge_once(database)
+    assert done.members_ended == 1
+    assert (await housekeeping.purge_once(database)).members_ended == 0
+    after = await api.query(admin, MEMBERS, n=number)
+    still = {edge["node"]["id"] for edge in after["data"]["group"]["members"]["edges"]}
+    assert len(listed - still) == 1  # only yesterday's is no longer ACTIVE
+    async with database.reader.connect() as connection:
+        statuses = dict(
+            (
+                await connection.execute(
+                    select(Member.id, Member.status).where(Member.id.in_(subscribers))
+                )
+            ).all()
+        )
+    assert [statuses[member_id] for member_id in subscribers] == [
+        MemberStatus.TERMINATED,
+        MemberStatus.ACTIVE,
+        MemberStatus.ACTIVE,
+    ]
+    [event] = [
+        e
+        for e in after["data"]["group"]["auditEvents"]["events"]
+        if e["action"] == "member.coverage_ended"
+    ]
+    assert event == {
+        "action": "member.coverage_ended",
+        "targetType": "member",
+        "actor": None,
+        "before": {"status": "ACTIVE"},
+        "after": {"status": "TERMINATED"},
+    }
