@@ -216,17 +216,24 @@ def _months_before(month: date, back: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-async def _count(api: Api, number: str) -> tuple[int, int]:
-    token = await api.token(READER)  # issued before counting: a token costs no SQL to check
+async def _counted(api: Api, query: str, **variables: object) -> tuple[dict[str, Any], int]:
+    """The reader's answer to `query` (without errors) and the SQL statements it took; the token
+    is issued before counting (a token costs no SQL to check)."""
+    token = await api.token(READER)
     with statements(api.app.state.database.engine) as seen:
         response = await api.client.post(
             "/graphql",
-            json={"query": DASHBOARD, "variables": {"n": number}},
+            json={"query": query, "variables": variables},
             headers={"authorization": f"Bearer {token}"},
         )
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert "errors" not in body, body
-    group = body["data"]["group"]
+    return body["data"], len(seen)
+
+
+async def _count(api: Api, number: str) -> tuple[int, int]:
+    data, count = await _counted(api, DASHBOARD, n=number)
+    group = data["group"]
     edges = group["members"]["edges"]
     assert all(len(edge["node"]["dependents"]) == 1 for edge in edges)
     assert len(group["currentBill"]["lines"]["edges"]) == len(edges)
@@ -235,7 +242,7 @@ async def _count(api: Api, number: str) -> tuple[int, int]:
     assert len(contract["documents"]) == 2
     assert len(contract["plans"]) == 1
     # One statement authenticates the caller; the rest answer the query.
-    return len(seen) - 1, len(edges)
+    return count - 1, len(edges)
 
 
 async def test_statements_per_request_do_not_grow_with_the_group(api: Api) -> None:
@@ -269,18 +276,12 @@ query ($n: String!) {
 
 
 async def test_a_list_of_groups_pages_their_members_in_one_statement(api: Api) -> None:
-    token = await api.token(READER)
     counts = []
     for size in (2, 6):
-        with statements(api.app.state.database.engine) as seen:
-            response = await api.client.post(
-                "/graphql",
-                json={"query": BOOK, "variables": {"n": size}},
-                headers={"authorization": f"Bearer {token}"},
-            )
-        groups = response.json()["data"]["groups"]
+        data, count = await _counted(api, BOOK, n=size)
+        groups = data["groups"]
         assert len(groups) == size
-        counts.append(len(seen))
+        counts.append(count)
         # Each group's page, from the shared statement, is the page it gets on its own.
         for group in groups:
             alone = await api.query(READER, ONE, n=group["groupNumber"])
@@ -346,19 +347,11 @@ async def test_a_list_of_groups_pages_their_requests_in_one_statement(api: Api) 
     listed = await api.query(READER, "{ groups(first: 6) { groupNumber } }")
     numbers = [group["groupNumber"] for group in listed["data"]["groups"]]
     await _plant_requests(api, numbers)
-    token = await api.token(READER)
     counts = []
     for size in (2, 6):
-        with statements(api.app.state.database.engine) as seen:
-            response = await api.client.post(
-                "/graphql",
-                json={"query": BOOK_REQUESTS, "variables": {"n": size}},
-                headers={"authorization": f"Bearer {token}"},
-            )
-        body = response.json()
-        assert "errors" not in body, body
-        groups = body["data"]["groups"]
-        counts.append(len(seen))
+        data, count = await _counted(api, BOOK_REQUESTS, n=size)
+        groups = data["groups"]
+        counts.append(count)
         for group in groups:
             alone = await api.query(READER, ONE_REQUESTS, n=group["groupNumber"])
             assert {k: v for k, v in group.items() if k != "groupNumber"} == alone["data"]["group"]
@@ -377,20 +370,15 @@ async def test_nodes_of_one_type_share_one_statement(api: Api) -> None:
         edge["node"]["id"] for group in book["data"]["groups"] for edge in group["members"]["edges"]
     ]
     assert len(ids) >= 12
-    token = await api.token(READER)
     counts = []
     for some in (ids[:2], ids):
-        with statements(api.app.state.database.engine) as seen:
-            response = await api.client.post(
-                "/graphql",
-                json={
-                    "query": "query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Member "
-                    "{ lastName coverage { plan { code } } } } }",
-                    "variables": {"ids": some},
-                },
-                headers={"authorization": f"Bearer {token}"},
-            )
-        assert [node["id"] for node in response.json()["data"]["nodes"]] == some
-        counts.append(len(seen))
+        data, count = await _counted(
+            api,
+            "query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Member "
+            "{ lastName coverage { plan { code } } } } }",
+            ids=some,
+        )
+        assert [node["id"] for node in data["nodes"]] == some
+        counts.append(count)
     # The caller, the members, their coverages, their plans.
     assert counts[0] == counts[1] == 4, counts
