@@ -94,7 +94,13 @@ async def history(context: Context, found: ApplicationRecord) -> list[EventRecor
 
 
 async def documents(context: Context, found: ApplicationRecord) -> list[DocumentRecord]:
-    return await loaders(context).documents_by_application.load(found.id)
+    loaded = loaders(context)
+    sent = await loaded.documents_by_application.load(found.id)
+    # Their links ask which application each was sent with: known here, not asked again.
+    loaded.application_by_id.prime(found.id, found)
+    for document in sent:
+        loaded.application_of_document.prime(document.id, found.id)
+    return sent
 
 
 async def quote_of(context: Context, found: ApplicationRecord) -> quotes.QuoteView | None:
