@@ -90,7 +90,8 @@ class GroupApplicationSubmitInput:
         description="The plans chosen: one or more of the quote's plans."
     )
     documents: list[ApplicationDocumentInput] = strawberry.field(
-        description="Sent as a GraphQL multipart request; at most 10."
+        description="Sent as a GraphQL multipart request; at most 10, 24 MB in all (a request "
+        "without a token may be 25 MB at most, envelope included)."
     )
 
 
