@@ -135,6 +135,21 @@ async def documents_of_applications(
     return [found.get(application_id, []) for application_id in application_ids]
 
 
+_APPLICATIONS_OF_DOCUMENTS = Keyed(
+    lambda keys: select(Document.id, Document.application_id).where(keys(Document.id))
+)
+
+
+async def applications_of_documents(
+    connection: AsyncConnection, document_ids: Sequence[int]
+) -> list[int | None]:
+    """The application each document was sent with (None: a group's own, or no document)."""
+    found = {
+        row[0]: row[1] for row in await _APPLICATIONS_OF_DOCUMENTS.execute(connection, document_ids)
+    }
+    return [found.get(document_id) for document_id in document_ids]
+
+
 async def applications_page(
     connection: AsyncConnection, status: ApplicationStatus | None, request: PageRequest
 ) -> Page:

@@ -1,14 +1,17 @@
 """`GET /files/{token}`: a document's file, through a link the API signed (`Document.downloadUrl`).
 
 The link is the credential, so that a browser can follow it; a request that also carries a
-bearer token must be that same user's. What each refusal says, and why:
+bearer token must be that same user's, and a prospect's link (an application's document, for
+whoever holds the quote's key) is followed with no bearer token at all. What each refusal says,
+and why:
 - 403: not a link the gateway signed (malformed, altered, another key). This is decided before
   anything is looked up, so it says nothing about which documents exist.
 - 410: a link the gateway signed, past its five minutes: the client should ask for a new one.
   Only the gateway can make such a link, so this too tells nothing new.
 - 404: everything decided afterwards, alike — the user is no longer active or no longer reads
-  the document's group, the document is gone, or another user is signed in — so that a link
-  reveals no more than its user may see at the time of the download.
+  the document's group (or follows its application), the document is gone or not the
+  prospect's application's, or another user is signed in — so that a link reveals no more than
+  its holder may see at the time of the download.
 - 500: the stored file is missing or no longer matches its digest; logged for an operator.
 
 Reads `database`, `policy`, `settings` and `file_store` from `app.state`.

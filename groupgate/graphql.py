@@ -7,14 +7,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 
 from groupgate.authentication import USER_STATE, BearerAuthentication
+from resolvers.applications.submission import MAX_APPLICATION_BYTES
 from resolvers.context import Context
 from resolvers.enrollment_batches import MAX_FILE_BYTES
 from schema.schema import build_schema
@@ -23,6 +25,9 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 MAX_BODY_BYTES = 100 * 1024
 # A multipart request carries a file (an enrollment batch of at most 50 MB) and its envelope.
 MAX_UPLOAD_BODY_BYTES = MAX_FILE_BYTES + 1024 * 1024
+# An unsigned multipart request is a prospect's application: its documents (at most 24 MB in
+# all) and the envelope.
+MAX_ANONYMOUS_UPLOAD_BODY_BYTES = MAX_APPLICATION_BYTES + 1024 * 1024
 
 
 def _prefers_graphql_response(accept: str) -> bool:
@@ -36,6 +41,23 @@ def _prefers_graphql_response(accept: str) -> bool:
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        # As Strawberry serves a request, and then the uploaded files (spooled to disk past
+        # 1 MB) are closed whatever became of it: a refused operation left them to the garbage
+        # collector.
+        request = Request(scope=scope, receive=receive)
+        try:
+            try:
+                response = await self.run(request)
+            except HTTPException as refused:
+                response = PlainTextResponse(refused.reason, status_code=refused.status_code)
+        finally:
+            await request.close()
+        await response(scope, receive, send)
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
@@ -91,8 +113,9 @@ def _is_request_error(data: GraphQLHTTPResponse) -> bool:
 class BodyLimit:
     """Refuse a request body over the limit (413), before it is read whole or parsed.
 
-    File uploads (multipart requests) have a larger limit of their own; every other request
-    keeps the small one.
+    File uploads (multipart requests) have larger limits of their own: a signed one the
+    enrollment batch's, an unsigned one (a prospect's application with its documents) a
+    smaller one; every other request keeps the small limit. The body is counted as it streams.
     """
 
     def __init__(
@@ -100,10 +123,12 @@ class BodyLimit:
         app: ASGIApp,
         max_bytes: int = MAX_BODY_BYTES,
         max_upload_bytes: int = MAX_UPLOAD_BODY_BYTES,
+        max_anonymous_upload_bytes: int = MAX_ANONYMOUS_UPLOAD_BODY_BYTES,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_upload_bytes = max_upload_bytes
+        self.max_anonymous_upload_bytes = max_anonymous_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -111,9 +136,12 @@ class BodyLimit:
             return
         headers = dict(scope.get("headers", []))
         content_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
-        # Only a signed request may send a file: an anonymous one keeps the small limit.
-        upload = content_type == b"multipart/form-data" and b"authorization" in headers
-        limit = self.max_upload_bytes if upload else self.max_bytes
+        if content_type != b"multipart/form-data":
+            limit = self.max_bytes
+        elif b"authorization" in headers:
+            limit = self.max_upload_bytes
+        else:
+            limit = self.max_anonymous_upload_bytes
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send, limit)

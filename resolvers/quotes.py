@@ -22,6 +22,7 @@ from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authz.access import AccessMap
 from authz.privileges import Privilege
 from data import audit, quotes
 from data.models.plans import CoverageTier
@@ -152,9 +153,14 @@ def _quoting_agency(context: Context) -> int | None:
 
 def may_read(context: Context, quote: QuoteRecord) -> bool:
     """Its agency's brokers, and account representatives; a prospect reads with its key."""
-    if context.access.allows(Privilege.APPLICATIONS_REVIEW):
+    return may_read_with(context.access, quote)
+
+
+def may_read_with(access: AccessMap, quote: QuoteRecord) -> bool:
+    """`may_read` for the holder of `access` (a download link's user, at the time of fetching)."""
+    if access.allows(Privilege.APPLICATIONS_REVIEW):
         return True
-    return quote.agency_id is not None and Privilege.QUOTES_MANAGE in context.access.privileges(
+    return quote.agency_id is not None and Privilege.QUOTES_MANAGE in access.privileges(
         agency_id=quote.agency_id
     )
 

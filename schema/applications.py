@@ -4,6 +4,7 @@ request), `groupApplication` for the submitter, and the account representatives'
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from starlette.datastructures import UploadFile
@@ -15,7 +16,7 @@ from data.applications import ApplicationRecord, EventRecord
 from data.contracts import DocumentRecord
 from data.models.contracts import DocumentKind
 from data.models.quotes import ApplicationStatus
-from resolvers import applications
+from resolvers import applications, contracts
 from resolvers.applications import review, submission
 from resolvers.applications.submission import (
     ApplicationRequest,
@@ -29,7 +30,7 @@ from schema.common import Info, global_id, parse_global_id, served_as
 from schema.errors import UserError, user_errors
 from schema.plans import Plan
 from schema.quotes import QuoteType
-from schema.relay import Connection, connection
+from schema.relay import Connection, Node, connection
 
 strawberry.enum(
     ApplicationStatus,
@@ -89,7 +90,8 @@ class GroupApplicationSubmitInput:
         description="The plans chosen: one or more of the quote's plans."
     )
     documents: list[ApplicationDocumentInput] = strawberry.field(
-        description="Sent as a GraphQL multipart request; at most 10."
+        description="Sent as a GraphQL multipart request; at most 10, 24 MB in all (a request "
+        "without a token may be 25 MB at most, envelope included)."
     )
 
 
@@ -128,13 +130,27 @@ class ApplicationDocument:
     sha256: str = strawberry.field(description="Hex SHA-256 of the file as received.")
     created_at: datetime
 
+    @strawberry.field(
+        description="Fetches the file for 5 minutes; rights are checked again then. Yours if "
+        "you follow the application (the quote's brokers, account representatives, once "
+        "approved the group's readers of documents); for a prospect, a link for whoever holds "
+        "the quote's key, fetched without signing in. Null: you read the application only with "
+        "the quote's key while signed in as someone who may not follow it."
+    )
+    async def download_url(self: DocumentRecord, info: Info) -> str | None:
+        return await contracts.application_download_url(info.context, self)
+
 
 @strawberry.type(description="A prospective group's application for coverage.")
-class GroupApplication:
+class GroupApplication(Node):
     status: ApplicationStatus
     decision_reason: str | None = strawberry.field(description="Why it was DECLINED.")
     decided_at: datetime | None
     created_at: datetime = strawberry.field(description="When it was submitted.")
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, ApplicationRecord)
 
     @strawberry.field
     def id(self: ApplicationRecord) -> strawberry.ID:

@@ -10,11 +10,22 @@ from typing import Any
 
 import strawberry
 
-from resolvers import billing, contracts, enrollment_batches, groups, id_cards, members, plans
+from resolvers import (
+    applications,
+    billing,
+    contracts,
+    enrollment_batches,
+    groups,
+    id_cards,
+    members,
+    plans,
+    quotes,
+)
 from resolvers.context import Context
 from resolvers.enrollment import requests as enrollment_requests
 from resolvers.enrollment import review
 from resolvers.errors import Refused
+from schema.applications import GroupApplication
 from schema.billing import Bill, BillLine, Payment
 from schema.common import Info
 from schema.contracts import Contract, Document
@@ -24,6 +35,7 @@ from schema.groups import Division, Group
 from schema.id_cards import IdCardRequest
 from schema.members import Member
 from schema.plans import Plan
+from schema.quotes import QuoteType
 from schema.relay import Node
 
 MAX_NODES = 100
@@ -44,6 +56,8 @@ FETCHERS: dict[str, Fetch] = {
     "EnrollmentRequest": enrollment_requests.request,
     "EnrollmentBatch": enrollment_batches.batch,
     "ReviewItem": review.item,
+    "Quote": quotes.quote,
+    "GroupApplication": applications.application,
 }
 NODE_TYPES: list[type] = [
     Group,
@@ -59,6 +73,8 @@ NODE_TYPES: list[type] = [
     EnrollmentRequest,
     EnrollmentBatch,
     ReviewItem,
+    QuoteType,
+    GroupApplication,
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import strawberry
 
@@ -13,7 +14,7 @@ from resolvers.quotes import CensusEntry, QuotedPlan, QuoteRequest, QuoteStatus,
 from schema.common import Info, Money, global_id, parse_global_id, served_as
 from schema.errors import UserError, user_errors
 from schema.plans import Plan, PlanBenefits
-from schema.relay import Connection, connection
+from schema.relay import Connection, Node, connection
 
 strawberry.enum(
     QuoteStatus,
@@ -93,7 +94,11 @@ class QuotedPlanType:
 
 
 @strawberry.type(name="Quote", description="Rates and benefits offered to a prospective group.")
-class QuoteType:
+class QuoteType(Node):
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, QuoteView)
+
     @strawberry.field
     def id(self: QuoteView) -> strawberry.ID:
         return global_id("Quote", self.record.id)

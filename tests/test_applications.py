@@ -10,7 +10,9 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
 from data import applications as data_applications
@@ -18,6 +20,7 @@ from data.models.audit import AuditEvent
 from data.models.contracts import Document
 from data.models.groups import Group
 from data.models.quotes import GroupApplication, GroupApplicationEvent, Quote
+from resolvers.contracts import DownloadGrant, ProspectGrant, download_token
 from tests.conftest import Api, statements
 
 BROKER = "broker@summit.example"
@@ -502,7 +505,7 @@ QUEUE_IN_FULL = """
 query ($first: Int) {
   groupApplications(first: $first) {
     edges { node { number plans { code } quote { number plans { plan { code } } }
-                   history { status } documents { kind sha256 } } }
+                   history { status } documents { kind sha256 downloadUrl } } }
   }
 }"""
 
@@ -554,9 +557,11 @@ async def test_who_works_the_queue_oldest_first(api: Api) -> None:
         edges = body["data"]["groupApplications"]["edges"]
         assert len(edges) == size
         assert all(len(edge["node"]["documents"]) == 2 for edge in edges)
+        assert all(d["downloadUrl"] for edge in edges for d in edge["node"]["documents"])
         counted.append(len(seen))
     # The caller, the page, then one batch per level: the applications' plans, quotes, quoted
-    # plans, the quoted plans' plans, history, documents. Measured: 9 on both databases.
+    # plans, the quoted plans' plans, history, documents (their links ask nothing more: the
+    # application of each document is known). Measured: 9 on both databases.
     assert counted[0] == counted[1] <= 9, counted
 
 
@@ -736,3 +741,258 @@ async def test_approval_creates_the_group_its_officer_and_broker_of_record(api: 
         "primary_administrator.designated",
     ]
     assert kept == group_id
+
+
+# Download links for an application's documents (docs/decisions/0011, "Documents' links").
+LINKS = """
+query ($id: ID, $n: String, $k: String) {
+  groupApplication(id: $id, number: $n, accessKey: $k) { documents { kind downloadUrl } }
+}"""
+PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+def secret_of(api: Api) -> bytes:
+    return str(api.app.state.settings.secret_key.get_secret_value()).encode()
+
+
+async def links(
+    api: Api,
+    email: str | None,
+    *,
+    id: str | None = None,
+    n: str | None = None,
+    k: str | None = None,
+) -> list[str | None] | None:
+    """The download links `email` gets for the application's documents (None: not readable)."""
+    body = await api.query(email, LINKS, id=id, n=n, k=k)
+    assert "errors" not in body, body
+    found = body["data"]["groupApplication"]
+    if found is None:
+        return None
+    return [
+        None if d["downloadUrl"] is None else d["downloadUrl"].removeprefix(PUBLIC_URL)
+        for d in found["documents"]
+    ]
+
+
+async def fetched(api: Api, path: str, bearer: str | None = None) -> tuple[int, bytes]:
+    headers = {"authorization": f"Bearer {await api.token(bearer)}"} if bearer else {}
+    response = await api.client.get(path, headers=headers)
+    assert response.headers["cache-control"] == "no-store"
+    return response.status_code, response.content
+
+
+def signed_path(api: Api, grant: DownloadGrant | ProspectGrant) -> str:
+    return f"/files/{download_token(secret_of(api), grant)}"
+
+
+def in_a_minute() -> int:
+    return int((datetime.now(UTC) + timedelta(minutes=1)).timestamp())
+
+
+async def document_ids(api: Api, application_id: str) -> list[int]:
+    async with api.app.state.database.reader.connect() as connection:
+        return list(
+            await connection.scalars(
+                select(Document.id)
+                .where(Document.application_id == key_of(application_id))
+                .order_by(Document.id)
+            )
+        )
+
+
+async def test_who_gets_and_fetches_links_to_an_applications_documents(api: Api) -> None:
+    quote = await make_quote(api, BROKER)
+    application = await submitted(api, BROKER, application_input(quote), [SIGNED, LETTER])
+    ident = application["id"]
+    [signed_id, _] = await document_ids(api, ident)
+    expected = [(200, SIGNED[2]), (200, LETTER[2])]
+
+    # Who gets a link, and the link serves exactly the file sent; a persona that may not read
+    # the application gets none, and a link the gateway signed for it anyway answers 404, as
+    # for a document that does not exist.
+    missing = (404, b"no such document")
+    for email, follows in [
+        (BROKER, True),
+        ("luis.ortega@summit.example", True),
+        (ACCOUNTS, True),
+        (OTHER_BROKER, False),
+        ("rep@carrier.example", False),
+        (ADMIN, False),
+        ("officer@acme.example", False),
+    ]:
+        paths = await links(api, email, id=ident)
+        if follows:
+            assert paths is not None, email
+            assert None not in paths, email
+            assert [await fetched(api, p) for p in paths if p] == expected, email
+        else:
+            assert paths is None, email
+            grant = DownloadGrant(signed_id, await api.user_id(email), in_a_minute())
+            assert await fetched(api, signed_path(api, grant)) == missing, email
+    nowhere = DownloadGrant(10**9, await api.user_id(BROKER), in_a_minute())
+    assert await fetched(api, signed_path(api, nowhere)) == missing
+    assert await links(api, None, id=ident) is None
+
+    # A link is its user's only: another signed-in user following it gets 404.
+    [own, _] = await links(api, BROKER, id=ident) or []
+    assert own is not None
+    assert (await fetched(api, own, ACCOUNTS))[0] == 404
+    assert await fetched(api, own, BROKER) == (200, SIGNED[2])
+    # A broker's link is no prospect's: it cannot be passed off as one.
+    document_id, _user_id, expires, signature = own.removeprefix("/files/").split(".")
+    posing = f"/files/a.{document_id}.{key_of(ident)}.{expires}.{signature}"
+    assert (await fetched(api, posing))[0] == 403
+    # Nor is a broker's application a prospect's, even with a link the gateway signed.
+    prospects = ProspectGrant(signed_id, key_of(ident), in_a_minute())
+    assert await fetched(api, signed_path(api, prospects)) == missing
+
+    # Once approved, the new group's readers of documents fetch them too; still nobody else.
+    await reviewed(api, ident, "IN_REVIEW")
+    approved = await reviewed(api, ident, "APPROVED")
+    assert approved["errors"] == [], approved
+    await accept(api, approved["officerInvitationUrl"], "officer's long passphrase")
+    officer_paths = await links(api, "grace.lee@lakeside.example", id=ident)
+    assert officer_paths is not None
+    assert [await fetched(api, p) for p in officer_paths if p] == expected
+    assert await links(api, ADMIN, id=ident) is None
+
+
+async def test_a_prospect_uploads_a_real_pdf_and_fetches_it_with_a_keyed_link(api: Api) -> None:
+    # A signed application of about 2 MB, over the small limit of unsigned requests.
+    big = (SIGNED[0], "signed application.pdf", b"%PDF-1.7\n" + b"0" * (2 * 1024 * 1024))
+    quote = await make_quote(api, None)
+    application = await submitted(api, None, application_input(quote), [big, OTHER])
+    assert [d["sizeBytes"] for d in application["documents"]] == [len(big[2]), len(OTHER[2])]
+    ident, number, key = application["id"], application["number"], quote["accessKey"]
+
+    # The prospect reads it with the quote's key and gets links bound to the application,
+    # fetched without signing in; a signed-in user following such a link gets 404.
+    paths = await links(api, None, n=number, k=key)
+    assert paths is not None
+    assert all(p and p.startswith("/files/a.") for p in paths)
+    [first, second] = [p for p in paths if p]
+    assert await fetched(api, first) == (200, big[2])
+    assert await fetched(api, second) == (200, OTHER[2])
+    assert (await fetched(api, first, BROKER))[0] == 404
+    assert await links(api, None, n=number, k="wrong") is None
+    # A broker who was handed the key reads the application, but gets no link of its own.
+    assert await links(api, BROKER, n=number, k=key) == [None, None]
+    # The account representative gets its own link.
+    [mine, _] = await links(api, ACCOUNTS, id=ident) or []
+    assert mine is not None
+    assert not mine.startswith("/files/a.")
+    assert await fetched(api, mine) == (200, big[2])
+
+    # Tampered, re-signed elsewhere, or expired: refused before anything is looked up.
+    _, document_id, application_id, expires, signature = first.removeprefix("/files/").split(".")
+    swapped = f"/files/a.{document_id}.{int(application_id) + 1}.{expires}.{signature}"
+    assert (await fetched(api, swapped))[0] == 403
+    later = f"/files/a.{document_id}.{application_id}.{int(expires) + 60}.{signature}"
+    assert (await fetched(api, later))[0] == 403
+    past = int((datetime.now(UTC) - timedelta(seconds=1)).timestamp())
+    expired = ProspectGrant(int(document_id), int(application_id), past)
+    assert (await fetched(api, signed_path(api, expired)))[0] == 410
+    forged = f"/files/{download_token(b'guess', ProspectGrant(int(document_id), 1, 10**10))}"
+    assert (await fetched(api, forged))[0] == 403
+
+    # A prospect's link names its own application's documents only, even when signed by the
+    # gateway: another application's document answers like a missing one.
+    broker_quote = await make_quote(api, BROKER)
+    other = await submitted(api, BROKER, application_input(broker_quote), [SIGNED, LETTER])
+    [theirs, _] = await document_ids(api, other["id"])
+    for grant in (
+        ProspectGrant(theirs, int(application_id), in_a_minute()),
+        ProspectGrant(int(document_id), key_of(other["id"]), in_a_minute()),
+    ):
+        assert await fetched(api, signed_path(api, grant)) == (404, b"no such document")
+
+
+async def test_an_applications_documents_fit_an_unsigned_request(api: Api) -> None:
+    quote = await make_quote(api, BROKER)
+    nine = b"%PDF-1.7\n" + b"0" * (9 * 1024 * 1024)
+    body = await submit(
+        api,
+        BROKER,
+        application_input(quote),
+        [(SIGNED[0], "a.pdf", nine), (LETTER[0], "b.pdf", nine), (OTHER[0], "c.pdf", nine)],
+    )
+    errors = body["data"]["groupApplicationSubmit"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("input.documents", "INVALID")]
+    assert await stored(api) == (0, 0, 0, 0)
+
+
+# Relay nodes: seen exactly as `quote(id)` and `groupApplication(id)` see them.
+NODES = """
+query ($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    __typename id
+    ... on Quote { number }
+    ... on GroupApplication { number }
+  }
+}"""
+QUOTE_BY_ID = "query ($id: ID) { quote(id: $id) { number } }"
+
+
+async def test_quotes_and_applications_are_nodes_seen_as_by_their_own_fields(api: Api) -> None:
+    quote = await make_quote(api, BROKER)
+    application = await submitted(api, BROKER, application_input(quote), [SIGNED, LETTER])
+    prospect = await make_quote(api, None)
+    ids = [quote["quote"]["id"], application["id"], prospect["quote"]["id"]]
+    await reviewed(api, application["id"], "IN_REVIEW")
+    approved = await reviewed(api, application["id"], "APPROVED")
+    await accept(api, approved["officerInvitationUrl"], "officer's long passphrase")
+    as_quote = {"__typename": "Quote", "id": ids[0], "number": quote["quote"]["number"]}
+    as_application = {
+        "__typename": "GroupApplication",
+        "id": ids[1],
+        "number": application["number"],
+    }
+    as_prospect = {"__typename": "Quote", "id": ids[2], "number": prospect["quote"]["number"]}
+    table: list[tuple[str | None, list[dict[str, str] | None]]] = [
+        (BROKER, [as_quote, as_application, None]),
+        ("luis.ortega@summit.example", [as_quote, as_application, None]),
+        (ACCOUNTS, [as_quote, as_application, as_prospect]),
+        # The new group's officer follows its application, not the agency's quote.
+        ("grace.lee@lakeside.example", [None, as_application, None]),
+        (OTHER_BROKER, [None, None, None]),
+        ("rep@carrier.example", [None, None, None]),
+        (ADMIN, [None, None, None]),
+        (None, [None, None, None]),
+    ]
+    for email, sees in table:
+        body = await api.query(email, NODES, ids=ids)
+        assert body == {"data": {"nodes": sees}}, email
+        # The same as the types' own fields.
+        by_field = [
+            (await api.query(email, QUOTE_BY_ID, id=ids[0]))["data"]["quote"],
+            (await api.query(email, READ, id=ids[1]))["data"]["groupApplication"],
+            (await api.query(email, QUOTE_BY_ID, id=ids[2]))["data"]["quote"],
+        ]
+        assert [found is not None for found in by_field] == [s is not None for s in sees], email
+
+
+ID_PARTS = st.integers(min_value=0, max_value=10**18 - 1)
+
+
+@hypothesis.settings(
+    max_examples=30,
+    deadline=None,
+    # Examples share the one served database: each answer stands on its own.
+    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],
+)
+@hypothesis.given(
+    raw=st.text(
+        alphabet=st.sampled_from("a0123456789.-_AZaz"),
+        max_size=80,
+    ),
+    grant=st.builds(ProspectGrant, ID_PARTS, ID_PARTS, st.just(10**10))
+    | st.builds(DownloadGrant, ID_PARTS, ID_PARTS, st.just(10**10)),
+)
+async def test_arbitrary_links_never_fail_the_server(
+    api: Api, raw: str, grant: DownloadGrant | ProspectGrant
+) -> None:
+    # Any token: refused before a lookup (404: no token at all). Any grant the gateway could
+    # sign: decided by lookups (a demo user may read a demo document: 200).
+    assert (await api.client.get(f"/files/{raw}")).status_code in {403, 404}
+    assert (await api.client.get(signed_path(api, grant))).status_code in {200, 404}

@@ -457,10 +457,11 @@ async def test_uploads_have_their_own_body_limit_for_signed_requests(api: Api) -
     acme = await group_id(api, "Acme Manufacturing")
     bad = b"CHANGE,M1,,CHILD,,,,,,,,,,,,,,,,,,,,\n" * 6_000  # about 200 KB of rows without a number
     content = to_bytes(csv_text([])) + bad
+    # A request without a token may only send a prospect's application (at most 25 MB).
     anonymous = await api.client.post(
         "/graphql",
         data={"operations": "{}", "map": "{}"},
-        files={"0": ("members.csv", content, "text/csv")},
+        files={"0": ("members.csv", content * 130, "text/csv")},
     )
     assert anonymous.status_code == 413
     payload = sent(await send(api, ADMIN, acme, content))

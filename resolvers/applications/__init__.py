@@ -2,7 +2,9 @@
 the submitter, reviewed by account representatives (`review`: approval creates the group).
 
 Who follows an application: whoever reads its quote through the gateway (the quote's agency's
-brokers, account representatives), or the prospect with the quote's access key.
+brokers, account representatives), once approved the new group's readers of documents
+(DOCUMENTS_READ in the group: it is the group's own application), or the prospect with the
+quote's access key. Whoever follows it may fetch its documents (`resolvers.contracts`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from authz.access import AccessMap
 from authz.privileges import Privilege
 from data import applications
 from data.applications import ApplicationRecord, EventRecord
@@ -34,6 +37,10 @@ class ApplicationLoaders(DomainLoaders):
         return BatchLoader(self.reader, applications.events_of_applications)
 
     @cached_property
+    def application_of_document(self) -> BatchLoader[int, int | None]:
+        return BatchLoader(self.reader, applications.applications_of_documents)
+
+    @cached_property
     def documents_by_application(self) -> BatchLoader[int, list[DocumentRecord]]:
         return BatchLoader(self.reader, applications.documents_of_applications)
 
@@ -48,9 +55,12 @@ class ApplicationsPage:
     applications: list[ApplicationRecord]
 
 
-def may_follow(context: Context, quote: QuoteRecord) -> bool:
-    """Whoever may read the quote through the gateway's access follows its applications."""
-    return context.user is not None and quotes.may_read(context, quote)
+def may_follow(access: AccessMap, quote: QuoteRecord, found: ApplicationRecord) -> bool:
+    """Whether the holder of `access` (a signed-in user) follows the application on `quote`:
+    whoever reads the quote, and once approved whoever reads the new group's documents."""
+    if quotes.may_read_with(access, quote):
+        return True
+    return found.group_id is not None and access.allows(Privilege.DOCUMENTS_READ, found.group_id)
 
 
 async def application(context: Context, application_id: int) -> ApplicationRecord | None:
@@ -61,7 +71,7 @@ async def application(context: Context, application_id: int) -> ApplicationRecor
     if found is None:
         return None
     quote = await quotes.loaders(context).quote_by_id.load(found.quote_id)
-    return found if quote is not None and may_follow(context, quote) else None
+    return found if quote is not None and may_follow(context.access, quote, found) else None
 
 
 async def application_with_key(
@@ -84,7 +94,13 @@ async def history(context: Context, found: ApplicationRecord) -> list[EventRecor
 
 
 async def documents(context: Context, found: ApplicationRecord) -> list[DocumentRecord]:
-    return await loaders(context).documents_by_application.load(found.id)
+    loaded = loaders(context)
+    sent = await loaded.documents_by_application.load(found.id)
+    # Their links ask which application each was sent with: known here, not asked again.
+    loaded.application_by_id.prime(found.id, found)
+    for document in sent:
+        loaded.application_of_document.prime(document.id, found.id)
+    return sent
 
 
 async def quote_of(context: Context, found: ApplicationRecord) -> quotes.QuoteView | None:

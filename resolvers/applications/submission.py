@@ -29,6 +29,9 @@ from resolvers.users import valid_email
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_DOCUMENTS = 10
+# The documents of one application together: what an unsigned multipart request may carry
+# (groupgate.graphql.MAX_ANONYMOUS_UPLOAD_BODY_BYTES, 1 MB more for the envelope).
+MAX_APPLICATION_BYTES = 24 * 1024 * 1024
 MAX_EMPLOYEES = quotes.MAX_EMPLOYEES
 PDF_MAGIC = b"%PDF-"
 # The kinds an application takes: the signed application, the broker-of-record authorisation,
@@ -216,6 +219,14 @@ def _documents(
             )
         elif not document.content.startswith(PDF_MAGIC):
             errors.append(FieldError(f"{field}.file", "send a PDF file", ErrorCode.INVALID))
+    if sum(len(document.content) for document in documents) > MAX_APPLICATION_BYTES:
+        errors.append(
+            FieldError(
+                "input.documents",
+                f"at most {MAX_APPLICATION_BYTES // 1024 // 1024} MB in all",
+                ErrorCode.INVALID,
+            )
+        )
     given = {document.kind for document in documents}
     if DocumentKind.ENROLLMENT_APPLICATION not in given:
         errors.append(
