@@ -1,10 +1,11 @@
-"""Demo data: the plan catalogue, agencies, carrier staff, persona groups and generated groups.
+"""Demo data: the plan catalogue, agencies, carrier staff, persona groups and generated groups,
+then brokers' and a prospect's quotes with applications at each step of their review.
 
 Idempotent by natural keys: a group whose number exists is skipped with all its rows; plans,
-agencies and users (by e-mail) are reused. Group numbers are positional, so that a later call
-with more groups only adds the new positions. Rows go in with Core bulk inserts, one
-transaction per group; generated ids are read back by natural key, because an ordered
-executemany with RETURNING falls back to one statement per row on SQLite.
+agencies and users (by e-mail) are reused, quotes (with their applications) by number. Group
+numbers are positional, so that a later call with more groups only adds the new positions. Rows
+go in with Core bulk inserts, one transaction per group; generated ids are read back by natural
+key, because an ordered executemany with RETURNING falls back to one statement per row on SQLite.
 """
 
 from __future__ import annotations
