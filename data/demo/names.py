@@ -392,7 +392,7 @@ QUOTES = (
     ),
     # Made more than 60 days ago: expired.
     QuoteSpec(
-        "Q9000000006", "broker@summit.example", "Lighthouse Print Works", "NCAL", "95403",
+        "Q9000000006", "broker@summit.example", "Quarry Hill Bakery", "NCAL", "95403",
         (6, 1, 1, 2), ("NCAL-HMO-G80",), 75,
     ),
 )  # fmt: skip
