@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from authz.privileges import Privilege, Role
 from data import migrate
 from data.database import create_engine
-from data.demo import DemoSummary, load_demo
-from data.demo.design import company_names, demo_ssn, design_group
-from data.models import Base, Group
+from data.demo import DemoSummary, load_demo, names
+from data.demo.design import company_names, demo_ssn, design_group, document_content
+from data.models import (
+    Agency,
+    Base,
+    Bill,
+    BrokerOfRecord,
+    CommissionSchedule,
+    Group,
+    Payment,
+    PlanRate,
+    Quote,
+    QuotePlan,
+    Renewal,
+    RenewalChangeRequest,
+    User,
+)
 from data.normalize import ssn_hash
+from resolvers.renewal_changes.parts import Parts
+from tests.conftest import Api
 from tests.databases import fresh_database
 
 SECRET_KEY = b"test-only-demo-secret-key-0123456789"
@@ -44,6 +61,12 @@ async def _row_counts(engine: AsyncEngine) -> dict[str, int]:
 async def _rows(engine: AsyncEngine, sql: str, **params: Any) -> list[tuple[Any, ...]]:
     async with engine.connect() as connection:
         return [tuple(row) for row in await connection.execute(text(sql), params)]
+
+
+async def _typed(engine: AsyncEngine, statement: Any) -> list[tuple[Any, ...]]:
+    """Rows of a SELECT built on the models: dates, times and JSON typed on both databases."""
+    async with engine.connect() as connection:
+        return [tuple(row) for row in await connection.execute(statement)]
 
 
 @pytest.fixture(scope="module")
@@ -395,6 +418,19 @@ PERSONA_ACCESS = [
         "admin@initech.example",
         {("Initech", None, "primary_administrator", "officer@initech.example")},
     ),
+    (
+        "viewer@acme.example",
+        {
+            ("Acme Manufacturing", None, privilege, "admin@acme.example")
+            for privilege in (
+                "MEMBERS_READ",
+                "BILLING_READ",
+                "CONTRACTS_READ",
+                "DOCUMENTS_READ",
+                "RENEWAL_READ",
+            )
+        },
+    ),
     ("rep@carrier.example", {(None, None, "membership_representative", None)}),
     ("accounts@carrier.example", {(None, None, "account_representative", None)}),
     ("broker@summit.example", set()),
@@ -458,3 +494,279 @@ async def test_persona_group_sizes(demo_engine: AsyncEngine) -> None:
         " WHERE g.legal_name = 'Acme Manufacturing' AND d.code = 'EAST'",
     )
     assert east[0][0] > 0
+
+
+async def test_every_agency_has_a_group_in_its_book(demo_engine: AsyncEngine) -> None:
+    # The first generated groups are Harborview's, Pacific Crest's and Summit's (Showcase).
+    books = await _rows(
+        demo_engine,
+        "SELECT a.name, count(b.id) FROM agencies a LEFT JOIN brokers_of_record b"
+        " ON b.agency_id = a.id AND b.end_date IS NULL GROUP BY a.name",
+    )
+    assert len(books) == len(names.AGENCIES)
+    assert all(groups >= 1 for _, groups in books), books
+
+
+async def test_renewal_change_requests_to_work(demo_engine: AsyncEngine) -> None:
+    requests = await _typed(
+        demo_engine,
+        select(
+            Group.group_number,
+            Group.legal_name,
+            Renewal.effective_date,
+            RenewalChangeRequest.status,
+            RenewalChangeRequest.payload,
+            User.email,
+            RenewalChangeRequest.id,
+        )
+        .join(Renewal, Renewal.id == RenewalChangeRequest.renewal_id)
+        .join(Group, Group.id == Renewal.group_id)
+        .join(User, User.id == RenewalChangeRequest.submitted_by_user_id)
+        .order_by(Group.group_number),
+    )
+    assert [(number, status) for number, _, _, status, *_ in requests] == [
+        ("G100003", "SUBMITTED"),
+        ("G100004", "IN_REVIEW"),
+    ]
+    for number, legal_name, effective, _, payload, email, request_id in requests:
+        assert legal_name not in {persona.legal_name for persona in names.PERSONA_GROUPS}
+        assert 0 < (effective - TODAY).days <= RENEWAL_WINDOW_DAYS, number
+        # Shaped as the submission stores it; both plans offered at renewal, the member covered.
+        assert Parts.from_json(payload).to_json() == payload
+        assert payload["effectiveDate"] == effective.isoformat()
+        [change] = payload["planChanges"]
+        offered = await _rows(
+            demo_engine,
+            "SELECT o.plan_id, o.kind FROM renewal_options o JOIN renewals r"
+            " ON r.id = o.renewal_id JOIN groups g ON g.id = r.group_id"
+            " WHERE g.group_number = :number",
+            number=number,
+        )
+        assert (change["fromPlanId"], "CURRENT") in offered
+        assert (change["toPlanId"], "ALTERNATIVE") in offered
+        [termination] = payload["terminations"]
+        member = await _rows(
+            demo_engine,
+            "SELECT m.relationship, m.status FROM members m JOIN groups g ON g.id = m.group_id"
+            " JOIN coverages c ON c.member_id = m.id WHERE m.id = :member"
+            " AND g.group_number = :number AND c.effective_date < :effective"
+            " AND c.termination_date IS NULL AND NOT c.is_cobra",
+            member=termination["memberId"],
+            number=number,
+            effective=effective,
+        )
+        assert member == [("SUBSCRIBER", "ACTIVE")]
+        administrator = await _rows(
+            demo_engine,
+            "SELECT u.email FROM access_grants a JOIN users u ON u.id = a.user_id"
+            " JOIN groups g ON g.id = a.group_id WHERE g.group_number = :number"
+            " AND a.role = 'primary_administrator'",
+            number=number,
+        )
+        assert administrator == [(email,)], "the group's primary administrator submitted it"
+        history = await _rows(
+            demo_engine,
+            "SELECT e.status, u.email FROM renewal_change_events e JOIN users u"
+            " ON u.id = e.actor_user_id WHERE e.change_request_id = :request"
+            " ORDER BY e.occurred_at",
+            request=request_id,
+        )
+        expected = [("SUBMITTED", email)]
+        if number == "G100004":
+            expected.append(("IN_REVIEW", names.ACCOUNT_REPRESENTATIVE_EMAIL))
+        assert history == expected
+
+
+async def test_quotes_and_applications_at_every_step(demo_engine: AsyncEngine) -> None:
+    quotes = await _typed(
+        demo_engine,
+        select(
+            Quote.quote_number,
+            User.email,
+            Quote.access_key_hash,
+            Quote.expires_at,
+            Quote.census,
+            Quote.employee_count,
+            Quote.effective_date,
+            Quote.plan_year,
+            Quote.created_at,
+        )
+        .outerjoin(User, User.id == Quote.created_by_user_id)
+        .order_by(Quote.quote_number),
+    )
+    assert {email for _, email, *_ in quotes} == {
+        *(agency.brokers[0].email for agency in names.AGENCIES),
+        None,
+    }
+    prospect_key = hashlib.sha256(names.DEMO_PROSPECT_ACCESS_KEY.encode()).hexdigest()
+    assert [number for number, email, key, *_ in quotes if email is None and key] == ["Q9000000005"]
+    assert [key for _, email, key, *_ in quotes if email is None] == [prospect_key]
+    now = datetime.combine(TODAY, datetime.min.time(), UTC)
+    expired = [number for number, _, _, expires_at, *_ in quotes if _aware(expires_at) <= now]
+    assert expired == ["Q9000000006"]
+    for _, _, _, expires_at, census, count, effective, plan_year, created_at in quotes:
+        assert _aware(expires_at) - _aware(created_at) == timedelta(days=60)
+        assert sum(census.values()) == count
+        assert effective.day == 1
+        assert effective > _aware(created_at).date()
+        assert plan_year == effective.year
+    priced = await _typed(
+        demo_engine,
+        select(
+            Quote.census,
+            QuotePlan.rates_cents,
+            QuotePlan.projected_monthly_premium_cents,
+            PlanRate.tier,
+            PlanRate.monthly_rate_cents,
+        )
+        .join(Quote, Quote.id == QuotePlan.quote_id)
+        .join(
+            PlanRate,
+            (PlanRate.plan_id == QuotePlan.plan_id) & (PlanRate.plan_year == Quote.plan_year),
+        ),
+    )
+    assert len(priced) == 4 * sum(len(quote.plan_codes) for quote in names.QUOTES)
+    for census, rates, premium, tier, rate in priced:
+        assert rates[tier] == rate  # the catalogue's rate for the quote's plan year
+        assert premium == sum(count * rates[t] for t, count in census.items())
+
+    applications = await _rows(
+        demo_engine,
+        "SELECT a.application_number, q.quote_number, a.status, a.decision_reason,"
+        " a.decided_at IS NOT NULL, a.id FROM group_applications a"
+        " JOIN quotes q ON q.id = a.quote_id ORDER BY a.application_number",
+    )
+    assert [(number, status) for number, _, status, *_ in applications] == [
+        ("A9000000001", "SUBMITTED"),
+        ("A9000000002", "IN_REVIEW"),
+        ("A9000000003", "DECLINED"),
+    ]
+    for number, _, status, reason, decided, application_id in applications:
+        assert (reason is not None) is bool(decided) is (status == "DECLINED"), number
+        history = await _rows(
+            demo_engine,
+            "SELECT status, reason FROM group_application_events"
+            " WHERE application_id = :id ORDER BY occurred_at",
+            id=application_id,
+        )
+        steps = ["SUBMITTED", "IN_REVIEW", "DECLINED"]
+        assert history == [
+            (step, reason if step == "DECLINED" else None)
+            for step in steps[: steps.index(status) + 1]
+        ]
+        documents = await _rows(
+            demo_engine,
+            "SELECT kind, title, storage_key, sha256, size_bytes, group_id FROM documents"
+            " WHERE application_id = :id ORDER BY storage_key",
+            id=application_id,
+        )
+        assert [kind for kind, *_ in documents] == [
+            "ENROLLMENT_APPLICATION",
+            "BROKER_OF_RECORD_LETTER",
+        ]
+        for _, title, key, sha256, size, group_id in documents:
+            content = document_content(title)
+            assert content.startswith(b"%PDF-")
+            assert (sha256, size, group_id) == (
+                hashlib.sha256(content).hexdigest(),
+                len(content),
+                None,
+            )
+            assert key.startswith(f"applications/{number}/")
+
+
+async def test_commission_showcase(demo_engine: AsyncEngine) -> None:
+    summit = await _typed(
+        demo_engine,
+        select(CommissionSchedule.plan_year, CommissionSchedule.rate_basis_points)
+        .join(Agency, Agency.id == CommissionSchedule.agency_id)
+        .where(Agency.license_number == names.SUMMIT_LICENSE)
+        .order_by(CommissionSchedule.plan_year),
+    )
+    assert summit == [(year, 450 if year <= TODAY.year else 475) for year in range(2023, 2028)]
+    # G100005, in Summit's book: a payment reversed and paid again, a bill paid in part.
+    bills = await _typed(
+        demo_engine,
+        select(Bill.period, Bill.amount_cents, Payment.status, Payment.amount_cents)
+        .join(Group, Group.id == Bill.group_id)
+        .join(BrokerOfRecord, BrokerOfRecord.group_id == Group.id)
+        .join(Agency, Agency.id == BrokerOfRecord.agency_id)
+        .join(Payment, Payment.bill_id == Bill.id)
+        .where(
+            Group.group_number == "G100005",
+            Agency.license_number == names.SUMMIT_LICENSE,
+            Bill.period >= date(2026, 1, 1),
+        )
+        .order_by(Bill.period, Payment.created_at),
+    )
+    january, february = date(2026, 1, 1), date(2026, 2, 1)
+    assert [
+        (period, status) for period, _, status, _ in bills if period < TODAY.replace(day=1)
+    ] == [
+        (january, "REVERSED"),
+        (january, "SETTLED"),
+        (february, "SETTLED"),
+    ]
+    [(_, billed, _, paid)] = [row for row in bills if row[0] == february]
+    assert 0 < paid < billed
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive UTC timestamps, PostgreSQL aware ones."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+async def test_the_personas_find_the_demo_through_the_api(api: Api) -> None:
+    """What someone trying the API sees: each part of the demo, through the endpoint."""
+    queue = await api.query(
+        names.ACCOUNT_REPRESENTATIVE_EMAIL,
+        "{ renewalChangeRequests(first: 10) { edges { node { status group { groupNumber } } } }"
+        " groupApplications { edges { node { number status } } } quotes { edges { node {"
+        " number status } } } }",
+    )
+    assert "errors" not in queue, queue
+    data = queue["data"]
+    assert [
+        (e["node"]["group"]["groupNumber"], e["node"]["status"])
+        for e in data["renewalChangeRequests"]["edges"]
+    ] == [("G100004", "IN_REVIEW"), ("G100003", "SUBMITTED")]
+    assert [
+        (e["node"]["number"], e["node"]["status"]) for e in data["groupApplications"]["edges"]
+    ] == [
+        ("A9000000003", "DECLINED"),
+        ("A9000000002", "IN_REVIEW"),
+        ("A9000000001", "SUBMITTED"),
+    ]
+    statuses = {e["node"]["number"]: e["node"]["status"] for e in data["quotes"]["edges"]}
+    assert statuses == {quote.number: "ACTIVE" for quote in names.QUOTES} | {
+        "Q9000000006": "EXPIRED"
+    }
+    prospect = await api.query(
+        None,
+        'query ($k: String!) { quote(number: "Q9000000005", accessKey: $k) { prospectName } }',
+        k=names.DEMO_PROSPECT_ACCESS_KEY,
+    )
+    assert prospect == {"data": {"quote": {"prospectName": "Juniper Café"}}}
+    viewer = await api.query(
+        "viewer@acme.example",
+        '{ group(groupNumber: "G100000") { renewal { isOpen changeStatus } } }',
+    )
+    assert viewer == {"data": {"group": {"renewal": {"isOpen": True, "changeStatus": None}}}}
+    # Every agency's first broker finds commission lines in one of the last three months.
+    month = datetime.now(UTC).date().replace(day=1)
+    for agency in names.AGENCIES:
+        lines: list[Any] = []
+        for _ in range(3):
+            month = (month - timedelta(days=1)).replace(day=1)
+            body = await api.query(
+                agency.brokers[0].email,
+                "query ($p: String!) { commissionStatements(period: $p) { statement {"
+                " lines { groupNumber } } } }",
+                p=month.strftime("%Y-%m"),
+            )
+            assert "errors" not in body, body
+            lines = body["data"]["commissionStatements"]["statement"]["lines"]
+            if lines:
+                break
+        assert lines, agency.name
+        month = datetime.now(UTC).date().replace(day=1)

@@ -7,7 +7,6 @@ import asyncio
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,7 +33,9 @@ from tests.test_renewals import acme_group, move_renewal, offered, utc_today
 ADMIN = "admin@acme.example"
 REPRESENTATIVE = "accounts@carrier.example"
 BROKER = "broker@summit.example"
-VIEWER = "viewer@acme.example"  # made by the test: a sub-user with RENEWAL_READ only
+VIEWER = "viewer@acme.example"  # the demo's view-only sub-user of Acme (RENEWAL_READ, no submit)
+# The demo's renewal change requests of other groups, in the account representative's queue.
+DEMO_SUBMITTED, DEMO_IN_REVIEW = "G100003", "G100004"
 
 # Without PII: the account representative reads requests without MEMBERS_READ_PII.
 REQUEST_FIELDS = """
@@ -220,30 +221,10 @@ async def test_submission_is_open_from_day_75_before_through_the_renewal_date(ap
         assert (await review(api, request["id"], "REJECTED", reasons="window test"))["errors"] == []
 
 
-async def view_only_user(api: Api, group: Acme) -> None:
-    """A sub-user with RENEWAL_READ only, made by the administrator; active once invited."""
-    created = await api.query(
-        ADMIN,
-        "mutation ($input: UserCreateInput!) { userCreate(input: $input) { invitationUrl } }",
-        input={
-            "groupId": group.id,
-            "email": VIEWER,
-            "name": "Renewal Viewer",
-            "privileges": ["RENEWAL_READ"],
-        },
-    )
-    link = created["data"]["userCreate"]["invitationUrl"]
-    password = "correct horse battery staple"
-    accepted = await api.client.post(
-        urlsplit(link).path, data={"password": password, "confirmation": password}
-    )
-    assert accepted.status_code == 200, accepted.text
-
-
 async def test_who_may_submit_review_and_follow(api: Api) -> None:
     group = await acme(api)
     values = plan_change(group)
-    await view_only_user(api, group)
+    demo_requests = (await stored(api))[0]  # other groups' requests in the demo data
     refused = [
         (VIEWER, "FORBIDDEN"),  # a view-only sub-user follows the renewal, submits nothing
         ("admin@globex.example", "NOT_FOUND"),
@@ -256,7 +237,7 @@ async def test_who_may_submit_review_and_follow(api: Api) -> None:
         assert errors_of(await submit(api, values, email)) == [("groupId", code)], email
     anonymous = await api.query(None, SUBMIT, input=values)
     assert [e["extensions"]["code"] for e in anonymous["errors"]] == ["UNAUTHENTICATED"]
-    assert (await stored(api))[0] == 0
+    assert (await stored(api))[0] == demo_requests
     payload = await submit(api, values)
     assert payload["errors"] == []
     request = payload["changeRequest"]
@@ -286,10 +267,14 @@ async def test_who_may_submit_review_and_follow(api: Api) -> None:
     queue = await api.query(REPRESENTATIVE, QUEUE, s="IN_REVIEW")
     assert "errors" not in queue, queue
     nodes = [edge["node"] for edge in queue["data"]["renewalChangeRequests"]["edges"]]
-    assert [(n["id"], n["group"]["groupNumber"]) for n in nodes] == [(request["id"], group.number)]
-    assert (await api.query(REPRESENTATIVE, QUEUE, s="SUBMITTED"))["data"]["renewalChangeRequests"][
-        "edges"
-    ] == []
+    # The demo's request in review came in earlier: the queue is oldest first.
+    assert [n["group"]["groupNumber"] for n in nodes] == [DEMO_IN_REVIEW, group.number]
+    assert nodes[1]["id"] == request["id"]
+    submitted = await api.query(REPRESENTATIVE, QUEUE, s="SUBMITTED")
+    assert [
+        edge["node"]["group"]["groupNumber"]
+        for edge in submitted["data"]["renewalChangeRequests"]["edges"]
+    ] == [DEMO_SUBMITTED]
     for email in (ADMIN, BROKER):
         denied = await api.query(email, QUEUE, s=None)
         assert [e["extensions"]["code"] for e in denied["errors"]] == ["FORBIDDEN"], email
@@ -377,6 +362,7 @@ async def test_every_transition_allowed_and_refused(api: Api) -> None:
 
 async def test_two_reviewers_at_once_make_one_move(api: Api) -> None:
     group = await acme(api)
+    demo_events = (await stored(api))[1]  # the history of other groups' demo requests
     request = (await submit(api, plan_change(group)))["changeRequest"]["id"]
     for wanted in (["IN_REVIEW"] * 3, ["CONFIRMED", "REJECTED", "CONFIRMED"]):
         payloads = await asyncio.gather(
@@ -388,7 +374,7 @@ async def test_two_reviewers_at_once_make_one_move(api: Api) -> None:
         assert all(errors_of(p) == [("changeRequestId", "CONFLICT")] for p in lost), lost
     async with api.app.state.database.reader.connect() as connection:
         events = await connection.scalar(select(func.count()).select_from(RenewalChangeEvent))
-    assert events == 3
+    assert events == demo_events + 3
 
 
 async def test_one_bad_part_among_good_ones_stores_nothing(api: Api) -> None:
@@ -722,7 +708,10 @@ async def test_change_requests_take_the_same_statements_for_one_or_three(api: Ap
         assert "errors" not in queue, queue
         counted.append((len(seen), len(queued)))
     assert len(body["data"]["group"]["renewal"]["changeRequests"]) == 3
-    assert len(queue["data"]["renewalChangeRequests"]["edges"]) == 3
+    queued_groups = [
+        e["node"]["group"]["groupNumber"] for e in queue["data"]["renewalChangeRequests"]["edges"]
+    ]
+    assert queued_groups == [DEMO_IN_REVIEW, DEMO_SUBMITTED] + [group.number] * 3
     shown = body["data"]["group"]["renewal"]["changeRequests"][0]
     assert shown["terminations"][0]["member"]["id"] == gid("Member", found[5].subscriber)
     assert shown["enrollments"][1]["subscriber"]["id"] == gid("Member", found[2].subscriber)
@@ -791,8 +780,9 @@ async def test_arbitrary_submissions_never_fail_the_server(
 
 async def test_parallel_submissions_make_one_active_request(api: Api) -> None:
     group = await acme(api)
+    demo_requests = (await stored(api))[0]  # other groups' requests in the demo data
     payloads = await asyncio.gather(*(submit(api, plan_change(group)) for _ in range(4)))
     accepted = [p for p in payloads if p["changeRequest"] is not None]
     assert len(accepted) == 1, payloads
     assert all(errors_of(p) == [("groupId", "CONFLICT")] for p in payloads if p not in accepted)
-    assert (await stored(api))[0] == 1
+    assert (await stored(api))[0] == demo_requests + 1

@@ -11,7 +11,7 @@ import hashlib
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from data.demo import names
@@ -215,6 +215,21 @@ class BillDesign:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ChangeRequestDesign:
+    """A renewal change request as the group submitted it: one plan change and one termination.
+
+    `status` is SUBMITTED or IN_REVIEW; the events are the statuses entered, with their times.
+    """
+
+    status: str
+    from_plan_code: str
+    to_plan_code: str
+    terminated_family: int  # position in GroupDesign.families: its subscriber leaves
+    submitted_at: datetime
+    reviewed_at: datetime | None  # when it went IN_REVIEW
+
+
 @dataclass(slots=True)
 class GroupDesign:
     index: int
@@ -227,6 +242,7 @@ class GroupDesign:
     employee_count: int
     renewal_alternatives: tuple[str, ...]  # empty when no renewal is prepared yet
     bills: list[BillDesign] = field(default_factory=list)
+    change_request: ChangeRequestDesign | None = None
 
     @property
     def number(self) -> str:
@@ -270,6 +286,16 @@ def design_group(
     else:
         company = companies[(index - len(personas)) % len(companies)]
         profile = _generated_profile(rng, index, max_members, company)
+    showcase = names.SHOWCASE_GROUPS.get(index)
+    if showcase is not None:
+        # Applied after the draw, so that the rest of the group comes out as the seed has it.
+        profile = replace(
+            profile,
+            agency_license=showcase.agency_license,
+            former_agency_license=None,
+            renewal_months_ahead=showcase.renewal_months_ahead or profile.renewal_months_ahead,
+            terminated_months_ago=None,
+        )
     this_month = _month_start(today)
     renewal_date = _month_start(today, profile.renewal_months_ahead)
     in_region = [plan for plan in names.PLANS if plan.region == profile.region]
@@ -302,7 +328,68 @@ def design_group(
         renewal_alternatives=alternatives if prepared else (),
     )
     design.bills = _bills(rng, design, today)
+    if showcase is not None and showcase.payment_exceptions:
+        _reverse_and_underpay(design, today)
+    if showcase is not None and showcase.change_request_status is not None and prepared:
+        design.change_request = _change_request(design, showcase.change_request_status, today)
     return design
+
+
+def _reverse_and_underpay(design: GroupDesign, today: date) -> None:
+    """Two months ago a payment was reversed (the bank took it back) and paid again by check;
+    last month's bill is paid only in part. Both settle before the first of this month."""
+    this_month = _month_start(today)
+    bills = {bill.period: bill for bill in design.bills}
+    reversed_bill = bills[_month_start(this_month, -2)]
+    amount, issued = reversed_bill.amount_cents, reversed_bill.issue_date
+    reversed_bill.payments = [
+        PaymentDesign(
+            amount,
+            PaymentMethod.ACH,
+            PaymentStatus.REVERSED,
+            utc_at(issued + timedelta(days=4), 14),
+            utc_at(issued + timedelta(days=6), 18),
+        ),
+        PaymentDesign(
+            amount,
+            PaymentMethod.CHECK,
+            PaymentStatus.SETTLED,
+            utc_at(issued + timedelta(days=10), 14),
+            utc_at(issued + timedelta(days=15), 18),
+        ),
+    ]
+    partial_bill = bills[_month_start(this_month, -1)]
+    issued = partial_bill.issue_date
+    partial_bill.payments = [
+        PaymentDesign(
+            max(1, partial_bill.amount_cents * 60 // 100),
+            PaymentMethod.ACH,
+            PaymentStatus.SETTLED,
+            utc_at(issued + timedelta(days=8), 14),
+            utc_at(issued + timedelta(days=10), 18),
+        )
+    ]
+
+
+def _change_request(design: GroupDesign, status: str, today: date) -> ChangeRequestDesign:
+    """The group moves its first current plan to the first alternative and ends the coverage of
+    its first subscriber still covered on the renewal date, as `renewalChangesSubmit` takes."""
+    terminated = next(
+        position
+        for position, family in enumerate(design.families)
+        if family.spans[-1].termination is None
+        and not family.spans[-1].is_cobra
+        and family.spans[-1].effective < design.renewal_date
+    )
+    in_review = status == "IN_REVIEW"
+    return ChangeRequestDesign(
+        status=status,
+        from_plan_code=design.contracts[-1].plan_codes[0],
+        to_plan_code=design.renewal_alternatives[0],
+        terminated_family=terminated,
+        submitted_at=utc_at(today - timedelta(days=8 if in_review else 3), 10, 15),
+        reviewed_at=utc_at(today - timedelta(days=6), 16, 40) if in_review else None,
+    )
 
 
 def _slug(text: str, separator: str) -> str:

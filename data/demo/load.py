@@ -1,10 +1,11 @@
-"""Demo data: the plan catalogue, agencies, carrier staff, persona groups and generated groups.
+"""Demo data: the plan catalogue, agencies, carrier staff, persona groups and generated groups,
+then brokers' and a prospect's quotes with applications at each step of their review.
 
 Idempotent by natural keys: a group whose number exists is skipped with all its rows; plans,
-agencies and users (by e-mail) are reused. Group numbers are positional, so that a later call
-with more groups only adds the new positions. Rows go in with Core bulk inserts, one
-transaction per group; generated ids are read back by natural key, because an ordered
-executemany with RETURNING falls back to one statement per row on SQLite.
+agencies and users (by e-mail) are reused, quotes (with their applications) by number. Group
+numbers are positional, so that a later call with more groups only adds the new positions. Rows
+go in with Core bulk inserts, one transaction per group; generated ids are read back by natural
+key, because an ordered executemany with RETURNING falls back to one statement per row on SQLite.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Executable, insert, select
@@ -51,13 +52,19 @@ from data.models import (
     Division,
     Document,
     Group,
+    GroupApplication,
+    GroupApplicationEvent,
     Member,
     Payment,
     Plan,
     PlanBenefits,
     PlanRate,
     PrimaryAdministratorDesignation,
+    Quote,
+    QuotePlan,
     Renewal,
+    RenewalChangeEvent,
+    RenewalChangeRequest,
     RenewalOption,
     User,
 )
@@ -66,12 +73,14 @@ from data.models.commissions import CommissionBasis
 from data.models.contracts import DocumentKind
 from data.models.groups import BillingDelivery, GroupStatus
 from data.models.plans import CoverageTier, PlanKind
-from data.models.renewals import OfferKind
+from data.models.quotes import ApplicationStatus
+from data.models.renewals import OfferKind, RenewalChangeStatus
 from data.models.users import DesignationChannel, UserKind, UserStatus
 from data.normalize import name_key, ssn_hash, ssn_last4
 from data.oauth import ensure_frontend_clients
 
 _ROWS_PER_STATEMENT = 2_000
+QUOTE_DAYS = 60  # a quote expires this long after it is made (ADR 11)
 _NO_CONTACT: dict[str, str | None] = dict.fromkeys(
     ("address_line1", "address_line2", "city", "state", "postal_code", "phone", "email")
 )
@@ -104,7 +113,7 @@ async def load_demo(
         raise ValueError(f"groups must be between {personas} and {MAX_GROUPS}, got {groups}")
     if not 3 <= max_members <= MAX_GROUP_SIZE:
         raise ValueError(f"max_members must be between 3 and {MAX_GROUP_SIZE}, got {max_members}")
-    today = today or date.today()
+    today = today or datetime.now(UTC).date()
     counts = dict.fromkeys(sorted(Base.metadata.tables), 0)
     async with engine.begin() as connection:
         references = await _ensure_references(connection, today, counts)
@@ -116,6 +125,8 @@ async def load_demo(
         design = design_group(index, seed, max_members, today, companies)
         async with engine.begin() as connection:
             await _write_group(connection, design, references, secret_key, counts)
+    async with engine.begin() as connection:
+        await _write_quotes(connection, references, today, counts)
     return DemoSummary(counts)
 
 
@@ -124,6 +135,7 @@ class _References:
     plan_ids: dict[str, int]
     agency_ids: dict[str, int]
     account_representative_id: int
+    staff_ids: dict[str, int]  # carrier staff and brokers, by e-mail
 
 
 async def _insert(
@@ -261,7 +273,7 @@ async def _ensure_references(
     schedules = select(CommissionSchedule.agency_id, CommissionSchedule.plan_year)
     have = await _existing(connection, schedules)
     schedule_rows = [
-        _commission_schedule(agency_ids[agency.license_number], year, agency)
+        _commission_schedule(agency_ids[agency.license_number], year, agency, today)
         for agency in names.AGENCIES
         for year in years
         if (agency_ids[agency.license_number], year) not in have
@@ -269,17 +281,22 @@ async def _ensure_references(
     await _insert(connection, CommissionSchedule, schedule_rows, counts)
     # The web and mobile frontends, as public OAuth clients.
     counts["oauth_clients"] += await ensure_frontend_clients(connection)
-    return _References(plan_ids, agency_ids, user_ids[names.ACCOUNT_REPRESENTATIVE_EMAIL])
+    return _References(plan_ids, agency_ids, user_ids[names.ACCOUNT_REPRESENTATIVE_EMAIL], user_ids)
 
 
-def _commission_schedule(agency_id: int, year: int, agency: names.AgencySpec) -> dict[str, Any]:
+def _commission_schedule(
+    agency_id: int, year: int, agency: names.AgencySpec, today: date
+) -> dict[str, Any]:
     percent = agency.commission_basis is CommissionBasis.PERCENT_OF_PREMIUM
+    figure = agency.commission_figure
+    if agency.next_plan_year_figure is not None and year > today.year:
+        figure = agency.next_plan_year_figure
     return {
         "agency_id": agency_id,
         "plan_year": year,
         "basis": agency.commission_basis,
-        "rate_basis_points": agency.commission_figure if percent else None,
-        "amount_cents": None if percent else agency.commission_figure,
+        "rate_basis_points": figure if percent else None,
+        "amount_cents": None if percent else figure,
     }
 
 
@@ -367,7 +384,12 @@ async def _write_group(
         }
         await _insert(connection, AutopayMandate, [mandate], counts)
     if design.renewal_alternatives:
-        await _write_renewal(connection, design, group_id, plan_ids, counts)
+        renewal_id = await _write_renewal(connection, design, group_id, plan_ids, counts)
+        if design.change_request is not None:
+            submitter_id = user_ids[profile.administrator.email]
+            await _write_change_request(
+                connection, design, renewal_id, subscriber_ids, submitter_id, references, counts
+            )
 
 
 async def _write_members(
@@ -641,7 +663,7 @@ async def _write_renewal(
     group_id: int,
     plan_ids: dict[str, int],
     counts: dict[str, int],
-) -> None:
+) -> int:
     renewal_row = {
         "group_id": group_id,
         "effective_date": design.renewal_date,
@@ -656,3 +678,249 @@ async def _write_renewal(
         {"renewal_id": renewal_id, "plan_id": plan_ids[code], "kind": kind} for code, kind in offers
     ]
     await _insert(connection, RenewalOption, option_rows, counts)
+    return renewal_id
+
+
+async def _write_change_request(
+    connection: AsyncConnection,
+    design: GroupDesign,
+    renewal_id: int,
+    subscriber_ids: list[int],
+    submitter_id: int,
+    references: _References,
+    counts: dict[str, int],
+) -> None:
+    """The group's renewal change request, its payload shaped as the submission stores it
+    (`Parts.to_json` in resolvers/renewal_changes/parts.py), and the statuses it entered."""
+    change = design.change_request
+    assert change is not None
+    plan_ids = references.plan_ids
+    payload = {
+        "effectiveDate": design.renewal_date.isoformat(),
+        "planChanges": [
+            {
+                "fromPlanId": plan_ids[change.from_plan_code],
+                "toPlanId": plan_ids[change.to_plan_code],
+            }
+        ],
+        "enrollments": [],
+        "terminations": [
+            {"memberId": subscriber_ids[change.terminated_family], "reason": "EMPLOYMENT_ENDED"}
+        ],
+        "excluded": [],
+    }
+    request_row = {
+        "renewal_id": renewal_id,
+        "status": RenewalChangeStatus(change.status),
+        "payload": payload,
+        "submitted_by_user_id": submitter_id,
+        "created_at": change.submitted_at,
+    }
+    statement = insert(RenewalChangeRequest).returning(RenewalChangeRequest.id)
+    request_id = (await connection.execute(statement, request_row)).scalar_one()
+    counts[RenewalChangeRequest.__tablename__] += 1
+    events = [(RenewalChangeStatus.SUBMITTED, submitter_id, change.submitted_at)]
+    if change.reviewed_at is not None:
+        reviewer = references.account_representative_id
+        events.append((RenewalChangeStatus.IN_REVIEW, reviewer, change.reviewed_at))
+    event_rows = [
+        {
+            "change_request_id": request_id,
+            "status": status,
+            "reasons": None,
+            "actor_user_id": actor_id,
+            "occurred_at": occurred_at,
+        }
+        for status, actor_id, occurred_at in events
+    ]
+    await _insert(connection, RenewalChangeEvent, event_rows, counts)
+
+
+async def _write_quotes(
+    connection: AsyncConnection, references: _References, today: date, counts: dict[str, int]
+) -> None:
+    """Brokers' and a prospect's quotes, and applications at each step of their review.
+
+    Idempotent by quote number: a quote that exists is skipped with its application.
+    """
+    numbers = [quote.number for quote in names.QUOTES]
+    have = await _ids(connection, Quote, "quote_number", Quote.quote_number.in_(numbers))
+    specs = [quote for quote in names.QUOTES if quote.number not in have]
+    if not specs:
+        return
+    plan_ids = references.plan_ids
+    quote_rows: list[dict[str, Any]] = []
+    for spec in specs:
+        made_at = utc_at(today - timedelta(days=spec.days_ago), 15, 20)
+        effective = _next_month(made_at.date())
+        broker = spec.broker_email
+        key_hash = None
+        if broker is None:
+            key_hash = hashlib.sha256(names.DEMO_PROSPECT_ACCESS_KEY.encode()).hexdigest()
+        quote_rows.append(
+            {
+                "quote_number": spec.number,
+                "agency_id": None if broker is None else _agency_of(broker, references),
+                "created_by_user_id": None if broker is None else references.staff_ids[broker],
+                "prospect_name": spec.prospect,
+                "region": spec.region,
+                "postal_code": spec.postal_code,
+                "employee_count": sum(spec.census),
+                "census": _census(spec),
+                "plan_year": effective.year,
+                "effective_date": effective,
+                "expires_at": made_at + timedelta(days=QUOTE_DAYS),
+                "access_key_hash": key_hash,
+                "created_at": made_at,
+            }
+        )
+    await _insert(connection, Quote, quote_rows, counts)
+    quote_ids = await _ids(connection, Quote, "quote_number", Quote.quote_number.in_(numbers))
+    plans_by_code = {plan.code: plan for plan in names.PLANS}
+    quote_plan_rows = []
+    for spec, row in zip(specs, quote_rows, strict=True):
+        census = _census(spec)
+        for code in spec.plan_codes:
+            rates = {
+                tier.value: monthly_rate(plans_by_code[code], row["plan_year"], tier)
+                for tier in CoverageTier
+            }
+            quote_plan_rows.append(
+                {
+                    "quote_id": quote_ids[spec.number],
+                    "plan_id": plan_ids[code],
+                    "projected_monthly_premium_cents": sum(
+                        count * rates[tier] for tier, count in census.items()
+                    ),
+                    "rates_cents": rates,
+                }
+            )
+    await _insert(connection, QuotePlan, quote_plan_rows, counts)
+    made = {spec.number: (spec, row) for spec, row in zip(specs, quote_rows, strict=True)}
+    await _write_applications(connection, made, quote_ids, references, counts)
+
+
+def _census(spec: names.QuoteSpec) -> dict[str, int]:
+    return {
+        tier.value: count for tier, count in zip(CoverageTier, spec.census, strict=True) if count
+    }
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _agency_of(broker_email: str, references: _References) -> int:
+    [license_number] = [
+        agency.license_number
+        for agency in names.AGENCIES
+        if broker_email in {broker.email for broker in agency.brokers}
+    ]
+    return references.agency_ids[license_number]
+
+
+async def _write_applications(
+    connection: AsyncConnection,
+    made: dict[str, tuple[names.QuoteSpec, dict[str, Any]]],
+    quote_ids: dict[Any, int],
+    references: _References,
+    counts: dict[str, int],
+) -> None:
+    """Applications for quotes just made, with their signed PDFs and their history."""
+    reviewer = references.account_representative_id
+    application_rows = []
+    histories = []
+    for application in names.APPLICATIONS:
+        if application.quote_number not in made:
+            continue
+        spec, quote = made[application.quote_number]
+        assert spec.broker_email is not None, "the demo's applications are brokers'"
+        broker_id = references.staff_ids[spec.broker_email]
+        submitted_at = quote["created_at"] + timedelta(days=2, hours=1)
+        reviewed_at = submitted_at + timedelta(days=1, hours=2)
+        status = ApplicationStatus(application.status)
+        history: list[tuple[ApplicationStatus, str | None, int, datetime]] = [
+            (ApplicationStatus.SUBMITTED, None, broker_id, submitted_at)
+        ]
+        if status is not ApplicationStatus.SUBMITTED:
+            history.append((ApplicationStatus.IN_REVIEW, None, reviewer, reviewed_at))
+        decided = status in {ApplicationStatus.APPROVED, ApplicationStatus.DECLINED}
+        decided_at = reviewed_at + timedelta(days=1, hours=3)
+        if decided:
+            history.append((status, application.reason, reviewer, decided_at))
+        histories.append((application.number, history))
+        line1, city, state = application.address
+        application_rows.append(
+            {
+                "application_number": application.number,
+                "quote_id": quote_ids[spec.number],
+                "company": {
+                    "legalName": spec.prospect,
+                    "address": {
+                        "line1": line1,
+                        "line2": None,
+                        "city": city,
+                        "state": state,
+                        "postalCode": spec.postal_code,
+                    },
+                    "employeeCount": sum(spec.census),
+                    "taxId": application.tax_id,
+                },
+                "officer_name": application.officer.name,
+                "officer_email": application.officer.email,
+                "officer_title": application.officer_title,
+                "plan_ids": [references.plan_ids[code] for code in spec.plan_codes],
+                "status": status,
+                "decision_reason": application.reason if decided else None,
+                "decided_by_user_id": reviewer if decided else None,
+                "decided_at": decided_at if decided else None,
+                "group_id": None,
+                "submitted_by_user_id": broker_id,
+                "created_at": submitted_at,
+            }
+        )
+    # In the order they came in: the review queue is worked by id.
+    application_rows.sort(key=lambda row: row["created_at"])
+    await _insert(connection, GroupApplication, application_rows, counts)
+    wanted = GroupApplication.application_number.in_(
+        [row["application_number"] for row in application_rows]
+    )
+    application_ids = await _ids(connection, GroupApplication, "application_number", wanted)
+    event_rows = [
+        {
+            "application_id": application_ids[number],
+            "status": status,
+            "reason": reason,
+            "actor_user_id": actor_id,
+            "occurred_at": occurred_at,
+        }
+        for number, history in histories
+        for status, reason, actor_id, occurred_at in history
+    ]
+    await _insert(connection, GroupApplicationEvent, event_rows, counts)
+    document_rows = []
+    for row in application_rows:
+        number, legal_name = row["application_number"], row["company"]["legalName"]
+        uploads = [
+            (DocumentKind.ENROLLMENT_APPLICATION, f"{legal_name} signed enrollment application"),
+            (DocumentKind.BROKER_OF_RECORD_LETTER, f"{legal_name} broker of record letter"),
+        ]
+        for index, (kind, title) in enumerate(uploads, start=1):
+            content = document_content(title)
+            document_rows.append(
+                {
+                    "group_id": None,
+                    "application_id": application_ids[number],
+                    "contract_id": None,
+                    "kind": kind,
+                    "title": title,
+                    # Where a submission stores its files (resolvers/applications/submission.py).
+                    "storage_key": f"applications/{number}/{index}-{kind.value.lower()}.pdf",
+                    "content_type": "application/pdf",
+                    "size_bytes": len(content),
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                    "uploaded_by_user_id": row["submitted_by_user_id"],
+                    "created_at": row["created_at"],
+                }
+            )
+    await _insert(connection, Document, document_rows, counts)

@@ -130,6 +130,17 @@ PRIVILEGE_MEMBERS_READ = "MEMBERS_READ"
 PRIVILEGE_MEMBERS_WRITE = "MEMBERS_WRITE"
 PRIVILEGE_BILLING_READ = "BILLING_READ"
 PRIVILEGE_BILLING_PAY = "BILLING_PAY"
+PRIVILEGE_CONTRACTS_READ = "CONTRACTS_READ"
+PRIVILEGE_DOCUMENTS_READ = "DOCUMENTS_READ"
+PRIVILEGE_RENEWAL_READ = "RENEWAL_READ"
+# The privileges of the `view_only` preset: follows members, bills, contracts and the renewal.
+VIEW_ONLY_PRIVILEGES = (
+    PRIVILEGE_MEMBERS_READ,
+    PRIVILEGE_BILLING_READ,
+    PRIVILEGE_CONTRACTS_READ,
+    PRIVILEGE_DOCUMENTS_READ,
+    PRIVILEGE_RENEWAL_READ,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,10 +202,14 @@ class AgencySpec(NamedTuple):
     # Basis points of premium, or cents per subscriber per month, as the basis says.
     commission_figure: int
     brokers: tuple[UserSpec, ...]
+    # The figure from the plan year after the current one on, when the agency renegotiated it.
+    next_plan_year_figure: int | None = None
 
 
 SUMMIT_LICENSE = "0H41827"
+HARBORVIEW_LICENSE = "0K73105"
 KEYSTONE_LICENSE = "0M22964"
+PACIFIC_CREST_LICENSE = "0G58310"
 AGENCIES = (
     AgencySpec(
         "Summit Benefits",
@@ -205,10 +220,11 @@ AGENCIES = (
             UserSpec("broker@summit.example", "Rachel Kim"),
             UserSpec("luis.ortega@summit.example", "Luis Ortega"),
         ),
+        next_plan_year_figure=475,
     ),
     AgencySpec(
         "Harborview Insurance Services",
-        "0K73105",
+        HARBORVIEW_LICENSE,
         CommissionBasis.PERCENT_OF_PREMIUM,
         400,
         (UserSpec("amara.okafor@harborview.example", "Amara Okafor"),),
@@ -222,7 +238,7 @@ AGENCIES = (
     ),
     AgencySpec(
         "Pacific Crest Brokerage",
-        "0G58310",
+        PACIFIC_CREST_LICENSE,
         CommissionBasis.PERCENT_OF_PREMIUM,
         500,
         (UserSpec("noelle.dubois@pacificcrest.example", "Noëlle Dubois"),),
@@ -284,6 +300,8 @@ PERSONA_GROUPS = (
                 (PRIVILEGE_MEMBERS_READ, PRIVILEGE_MEMBERS_WRITE),
                 division_code="EAST",
             ),
+            # Follows the renewal (and everything else) without changing anything.
+            SubUserSpec(UserSpec("viewer@acme.example", "Ingrid Solberg"), VIEW_ONLY_PRIVILEGES),
         ),
     ),
     GroupProfile(
@@ -311,3 +329,102 @@ PERSONA_GROUPS = (
         former_agency_license=SUMMIT_LICENSE,
     ),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Showcase:
+    """What a generated group is made to show, on top of what its seed draws.
+
+    The first generated groups, so that the tests' small demo (six groups) has them: every agency
+    has a group in its book, the account representative has renewal changes to work, and one of
+    Summit's groups has a reversed payment and a bill paid only in part.
+    """
+
+    agency_license: str
+    renewal_months_ahead: int | None = None  # None: as drawn
+    # "SUBMITTED" or "IN_REVIEW": a renewal change request in that status (renewal in window).
+    change_request_status: str | None = None
+    payment_exceptions: bool = False
+
+
+SHOWCASE_GROUPS = {
+    # One and two months ahead: inside the 75-day renewal window on any day.
+    3: Showcase(HARBORVIEW_LICENSE, renewal_months_ahead=1, change_request_status="SUBMITTED"),
+    4: Showcase(PACIFIC_CREST_LICENSE, renewal_months_ahead=2, change_request_status="IN_REVIEW"),
+    5: Showcase(SUMMIT_LICENSE, payment_exceptions=True),
+}
+
+
+class QuoteSpec(NamedTuple):
+    number: str
+    broker_email: str | None  # None: an anonymous prospect's quote
+    prospect: str
+    region: str
+    postal_code: str
+    census: tuple[int, int, int, int]  # employees at EMPLOYEE, +CHILDREN, +SPOUSE, FAMILY
+    plan_codes: tuple[str, ...]
+    days_ago: int
+
+
+# The access key of the anonymous demo quote, so that someone trying the API can read it.
+DEMO_PROSPECT_ACCESS_KEY = "demo-prospect-access-key-Q9000000005"
+
+QUOTES = (
+    QuoteSpec(
+        "Q9000000001", "broker@summit.example", "Sequoia Robotics, Inc.", "NCAL", "94612",
+        (14, 3, 5, 6), ("NCAL-HMO-G80", "NCAL-HMO-S70", "NCAL-PPO-G80"), 9,
+    ),
+    QuoteSpec(
+        "Q9000000002", "amara.okafor@harborview.example", "Tidewater Marine Supply", "SCAL",
+        "92101", (8, 2, 3, 4), ("SCAL-HMO-G80", "SCAL-HSA-B60"), 16,
+    ),
+    QuoteSpec(
+        "Q9000000003", "dieter.schmidt@keystone.example", "Granite Tile & Stone Co.", "NCAL",
+        "95814", (5, 1, 2, 1), ("NCAL-HMO-S70", "NCAL-HSA-B60"), 30,
+    ),
+    QuoteSpec(
+        "Q9000000004", "noelle.dubois@pacificcrest.example", "Mesa Family Medicine", "SCAL",
+        "91101", (20, 4, 6, 9), ("SCAL-HMO-P90", "SCAL-HMO-G80", "SCAL-PPO-P90"), 4,
+    ),
+    QuoteSpec(
+        "Q9000000005", None, "Juniper Café", "NCAL", "94110", (3, 0, 1, 0),
+        ("NCAL-HMO-G80", "NCAL-DHMO-S70"), 2,
+    ),
+    # Made more than 60 days ago: expired.
+    QuoteSpec(
+        "Q9000000006", "broker@summit.example", "Quarry Hill Bakery", "NCAL", "95403",
+        (6, 1, 1, 2), ("NCAL-HMO-G80",), 75,
+    ),
+)  # fmt: skip
+
+
+class ApplicationSpec(NamedTuple):
+    number: str
+    quote_number: str
+    status: str  # the ApplicationStatus it has reached
+    officer: UserSpec
+    officer_title: str
+    address: tuple[str, str, str]  # street line, city, state (the ZIP code is the quote's)
+    tax_id: str
+    reason: str | None = None
+
+
+APPLICATIONS = (
+    ApplicationSpec(
+        "A9000000001", "Q9000000001", "SUBMITTED",
+        UserSpec("cfo@sequoia-robotics.example", "Hannah Lindqvist"), "Chief Financial Officer",
+        ("1200 Broadway", "Oakland", "CA"), "94-3187265",
+    ),
+    ApplicationSpec(
+        "A9000000002", "Q9000000002", "IN_REVIEW",
+        UserSpec("owner@tidewater-marine.example", "Rafael Castañeda"), "Owner",
+        ("455 Harbor Dr", "San Diego", "CA"), "33-0914452",
+    ),
+    ApplicationSpec(
+        "A9000000003", "Q9000000003", "DECLINED",
+        UserSpec("president@granite-tile.example", "Deborah Walker"), "President",
+        ("88 Capitol Mall", "Sacramento", "CA"), "68-0571139",
+        reason="The census lists 9 employees but the payroll report shows 4 on payroll: "
+        "send a census that matches the payroll, on a new application.",
+    ),
+)  # fmt: skip
