@@ -19,9 +19,10 @@ from data import applications as data_applications
 from data.models.audit import AuditEvent
 from data.models.contracts import Document
 from data.models.groups import Group
-from data.models.quotes import GroupApplication, GroupApplicationEvent, Quote
+from data.models.quotes import GroupApplication, GroupApplicationEvent
 from resolvers.contracts import DownloadGrant, ProspectGrant, download_token
 from tests.conftest import Api, statements
+from tests.quote_helpers import make_older
 
 BROKER = "broker@summit.example"
 OTHER_BROKER = "amara.okafor@harborview.example"
@@ -277,23 +278,8 @@ async def test_a_prospect_applies_with_its_key_and_one_application_holds_a_quote
     assert (await api.query(BROKER, GROUP, n=group_number))["data"]["group"] is None
 
 
-async def make_older(api: Api, quote_id: int, days: int) -> None:
-    async with api.app.state.database.engine.begin() as connection:
-        made, expires = (
-            await connection.execute(
-                select(Quote.created_at, Quote.expires_at).where(Quote.id == quote_id)
-            )
-        ).one()
-        await connection.execute(
-            update(Quote)
-            .where(Quote.id == quote_id)
-            .values(
-                created_at=made - timedelta(days=days), expires_at=expires - timedelta(days=days)
-            )
-        )
-
-
 async def test_an_expired_quote_takes_no_application(api: Api) -> None:
+    before = await stored(api)  # the demo's applications
     for days_old, usable in [(60, False), (59, True)]:
         quote = await make_quote(api, BROKER)
         await make_older(api, key_of(quote["quote"]["id"]), days_old)
@@ -307,10 +293,11 @@ async def test_an_expired_quote_takes_no_application(api: Api) -> None:
             assert [(e["field"], e["code"]) for e in payload["errors"]] == [
                 ("input.quoteId", "QUOTE_EXPIRED")
             ]
-            assert await stored(api) == (0, 0, 0, 0)
+            assert await stored(api) == before
 
 
 async def test_a_bad_application_names_every_fault_and_stores_nothing(api: Api) -> None:
+    before = await stored(api)  # the demo's applications
     quote = await make_quote(api, BROKER)
     prospect = await make_quote(api, None)
     other_agency = await make_quote(api, OTHER_BROKER)
@@ -405,7 +392,7 @@ async def test_a_bad_application_names_every_fault_and_stores_nothing(api: Api) 
     forbidden = await submit(api, ACCOUNTS, good, [SIGNED, LETTER])
     assert forbidden["data"]["groupApplicationSubmit"] is None
     assert [e["extensions"]["code"] for e in forbidden["errors"]] == ["FORBIDDEN"]
-    assert await stored(api) == (0, 0, 0, 0)
+    assert await stored(api) == before
     # And the same quote still takes a whole application afterwards.
     assert (await submitted(api, BROKER, good, [SIGNED, LETTER]))["status"] == "SUBMITTED"
 
@@ -510,7 +497,16 @@ query ($first: Int) {
 }"""
 
 
+async def queue_of(api: Api) -> list[tuple[str, str]]:
+    body = await api.query(ACCOUNTS, QUEUE, first=100)
+    return [
+        (e["node"]["number"], e["node"]["status"])
+        for e in body["data"]["groupApplications"]["edges"]
+    ]
+
+
 async def test_who_works_the_queue_oldest_first(api: Api) -> None:
+    demo = await queue_of(api)  # the demo's applications, in every status
     numbers = []
     for _ in range(3):
         quote = await make_quote(api, BROKER)
@@ -531,21 +527,20 @@ async def test_who_works_the_queue_oldest_first(api: Api) -> None:
     assert followed["data"]["groupApplication"]["status"] == "SUBMITTED"
 
     assert (await reviewed(api, numbers[1]["id"], "IN_REVIEW"))["errors"] == []
-    first = await api.query(ACCOUNTS, QUEUE, status="SUBMITTED", first=1)
-    page = first["data"]["groupApplications"]
-    assert [e["node"]["number"] for e in page["edges"]] == [numbers[0]["number"]]
-    assert page["pageInfo"]["hasNextPage"] is True
-    rest = await api.query(
-        ACCOUNTS, QUEUE, status="SUBMITTED", first=5, after=page["pageInfo"]["endCursor"]
-    )
-    assert [e["node"]["number"] for e in rest["data"]["groupApplications"]["edges"]] == [
-        numbers[2]["number"]
-    ]
-    everything = await api.query(ACCOUNTS, QUEUE)
-    assert [
-        (e["node"]["number"], e["node"]["status"])
-        for e in everything["data"]["groupApplications"]["edges"]
-    ] == [
+    # Oldest first: the demo's applications, then these; SUBMITTED ones page by page.
+    submitted_now = [n for n, status in demo if status == "SUBMITTED"]
+    submitted_now += [numbers[0]["number"], numbers[2]["number"]]
+    walked, after = [], None
+    while True:
+        body = await api.query(ACCOUNTS, QUEUE, status="SUBMITTED", first=1, after=after)
+        page = body["data"]["groupApplications"]
+        walked += [e["node"]["number"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert walked == submitted_now
+    assert await queue_of(api) == [
+        *demo,
         (numbers[0]["number"], "SUBMITTED"),
         (numbers[1]["number"], "IN_REVIEW"),
         (numbers[2]["number"], "SUBMITTED"),
@@ -909,6 +904,7 @@ async def test_a_prospect_uploads_a_real_pdf_and_fetches_it_with_a_keyed_link(ap
 
 
 async def test_an_applications_documents_fit_an_unsigned_request(api: Api) -> None:
+    before = await stored(api)  # the demo's applications
     quote = await make_quote(api, BROKER)
     nine = b"%PDF-1.7\n" + b"0" * (9 * 1024 * 1024)
     body = await submit(
@@ -919,7 +915,7 @@ async def test_an_applications_documents_fit_an_unsigned_request(api: Api) -> No
     )
     errors = body["data"]["groupApplicationSubmit"]["errors"]
     assert [(e["field"], e["code"]) for e in errors] == [("input.documents", "INVALID")]
-    assert await stored(api) == (0, 0, 0, 0)
+    assert await stored(api) == before
 
 
 # Relay nodes: seen exactly as `quote(id)` and `groupApplication(id)` see them.

@@ -10,12 +10,13 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from data.models.audit import AuditEvent
 from data.models.plans import Plan, PlanBenefits, PlanRate
 from data.models.quotes import Quote, QuotePlan
 from tests.conftest import Api, statements
+from tests.quote_helpers import make_older
 
 BROKER = "broker@summit.example"
 OTHER_BROKER = "amara.okafor@harborview.example"
@@ -202,28 +203,11 @@ async def test_an_employee_count_prices_every_offered_plan_at_employee_only(api:
         assert shown["projectedMonthlyPremium"]["amount"] == 9 * rates[(plan_id, "EMPLOYEE")]
 
 
-async def move_back(api: Api, quote_id: int, days: int) -> None:
-    """Make the quote `days` older than it is (its expiry moves with it)."""
-    async with api.app.state.database.engine.begin() as connection:
-        made, expires = (
-            await connection.execute(
-                select(Quote.created_at, Quote.expires_at).where(Quote.id == quote_id)
-            )
-        ).one()
-        await connection.execute(
-            update(Quote)
-            .where(Quote.id == quote_id)
-            .values(
-                created_at=made - timedelta(days=days), expires_at=expires - timedelta(days=days)
-            )
-        )
-
-
 async def test_a_quote_expires_sixty_days_after_it_was_made(api: Api) -> None:
     for days_old, status in [(59, "ACTIVE"), (60, "EXPIRED")]:
         payload = await create(api, BROKER)
         quote_id = key_of(payload["quote"]["id"])
-        await move_back(api, quote_id, days_old)
+        await make_older(api, quote_id, days_old)
         body = await api.query(BROKER, READ, id=gid("Quote", quote_id))
         assert "errors" not in body, body
         assert body["data"]["quote"]["status"] == status, days_old
@@ -306,14 +290,20 @@ async def test_who_makes_and_reads_quotes(api: Api) -> None:
         assert (other["number"] in numbers) is (lists == "all" or email == OTHER_BROKER), email
 
 
+async def agency_quotes(api: Api) -> list[str]:
+    body = await api.query(BROKER, LIST, first=100)
+    return [e["node"]["number"] for e in body["data"]["quotes"]["edges"]]
+
+
 async def test_quotes_list_newest_first_in_pages_with_constant_statements(api: Api) -> None:
+    demo = await agency_quotes(api)  # the agency's quotes in the demo, newest first
     made = [(await create(api, BROKER))["quote"]["number"] for _ in range(4)]
     first = await api.query(BROKER, LIST, first=3)
     page = first["data"]["quotes"]
     assert [e["node"]["number"] for e in page["edges"]] == made[::-1][:3]
     assert page["pageInfo"]["hasNextPage"] is True
-    rest = await api.query(BROKER, LIST, first=3, after=page["pageInfo"]["endCursor"])
-    assert [e["node"]["number"] for e in rest["data"]["quotes"]["edges"]] == made[:1]
+    rest = await api.query(BROKER, LIST, first=100, after=page["pageInfo"]["endCursor"])
+    assert [e["node"]["number"] for e in rest["data"]["quotes"]["edges"]] == made[:1] + demo
     assert rest["data"]["quotes"]["pageInfo"]["hasNextPage"] is False
     counted = []
     for size in (1, 4):
