@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
 import socket
@@ -30,9 +31,10 @@ from groupgate.graphql import graphql_endpoint
 from groupgate.health import healthz, readyz
 from groupgate.oauth_routes import oauth_routes
 from groupgate.settings import Settings
-from resolvers import enrollment_batches
+from resolvers import enrollment_batches, loaders
 
 REQUEST_ID_HEADER = "x-request-id"
+SETTLE_SECONDS = 10  # the longest a stopping server waits for loader batches still running
 
 
 class RequestIdMiddleware:
@@ -160,6 +162,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 ):
                     yield
             finally:
+                # Batches a request left running (a field's error ends it before them).
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(SETTLE_SECONDS):
+                        await loaders.settle()
                 await database.dispose()
 
     app = Starlette(

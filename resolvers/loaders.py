@@ -6,6 +6,7 @@ Each batch opens its own autocommit connection: concurrent batches never share a
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import cached_property
@@ -36,6 +37,24 @@ class Missing(enum.Enum):
 MISSING = Missing.MISSING
 
 
+# Batches running in this process. A request can end before all of its batches do: graphql-core
+# answers a field's error without waiting for the batches its siblings started. A server that
+# stops waits for them (`settle`) before it closes its connections.
+_RUNNING: set[asyncio.Task[Any]] = set()
+
+
+async def settle() -> None:
+    """Wait until no loader batch of this event loop is running, including batches already
+    dispatched but not yet started (bound it with `asyncio.timeout`)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(0)  # let dispatched batches start
+        running = [task for task in _RUNNING if task.get_loop() is loop and not task.done()]
+        if not running:
+            return
+        await asyncio.wait(running)
+
+
 class BatchLoader(DataLoader[K, V]):
     """A DataLoader whose batch is one call of a `data/` batch function on its own connection.
 
@@ -50,6 +69,10 @@ class BatchLoader(DataLoader[K, V]):
         self._batch = batch
 
     async def batch_load_fn(self, keys: list[K]) -> list[V]:
+        task = asyncio.current_task()
+        if task is not None:
+            _RUNNING.add(task)
+            task.add_done_callback(_RUNNING.discard)
         async with self._reader.connect() as connection:
             return await self._batch(connection, keys)
 
