@@ -79,6 +79,8 @@ class RowResultRecord:
 
 
 _BATCH = [getattr(EnrollmentBatch, name) for name in BatchRecord.__slots__]
+# Claims of one batch that may end without finishing it (a worker that died, an unexpected error).
+MAX_ATTEMPTS = 5
 _ROW = [
     *(getattr(EnrollmentBatchRow, name) for name in RowResultRecord.__slots__[:-1]),
     EnrollmentRequest.id,
@@ -159,17 +161,37 @@ async def claim_next(
     the batch given.
 
     The UPDATE repeats the condition, so of two workers racing for one batch only one wins; the
-    loser tries the next candidate.
+    loser tries the next candidate. Each claim counts an attempt (a hand-back does not): a batch
+    taken up MAX_ATTEMPTS times without finishing — its worker died, or its processing failed
+    unexpectedly — is FAILED instead of being tried again at every lease expiry.
     """
     while True:
-        query = select(EnrollmentBatch.id).where(_claimable(now))
+        query = select(EnrollmentBatch.id, EnrollmentBatch.attempts).where(_claimable(now))
         if batch_id is not None:
             query = query.where(EnrollmentBatch.id == batch_id)
-        candidate = await session.scalar(
-            query.order_by(EnrollmentBatch.created_at, EnrollmentBatch.id).limit(1)
-        )
-        if candidate is None:
+        found = (
+            await session.execute(
+                query.order_by(EnrollmentBatch.created_at, EnrollmentBatch.id).limit(1)
+            )
+        ).first()
+        if found is None:
             return None
+        candidate, attempts = found
+        if attempts >= MAX_ATTEMPTS:
+            # Taken up that often and never finished: processing it ends the same way each time.
+            await session.execute(
+                update(EnrollmentBatch)
+                .where(EnrollmentBatch.id == candidate, _claimable(now))
+                .values(
+                    status=BatchStatus.FAILED,
+                    error=f"stopped after {MAX_ATTEMPTS} attempts that ended unexpectedly; "
+                    "the rows processed before keep their results",
+                    finished_at=now,
+                    leased_by=None,
+                    lease_expires_at=None,
+                )
+            )
+            continue
         claimed = await session.execute(
             update(EnrollmentBatch)
             .where(EnrollmentBatch.id == candidate, _claimable(now))
@@ -178,6 +200,7 @@ async def claim_next(
                 leased_by=worker,
                 lease_expires_at=lease_until,
                 started_at=func.coalesce(EnrollmentBatch.started_at, now),
+                attempts=EnrollmentBatch.attempts + 1,
             )
         )
         if claimed.rowcount == 1:  # type: ignore[attr-defined]
@@ -324,11 +347,17 @@ async def finish(
 
 
 async def release(session: AsyncSession, batch_id: int, worker: str) -> None:
-    """Give a batch back to the queue (a worker stopping): another takes it up at once."""
+    """Give a batch back to the queue (a worker stopping): another takes it up at once, and the
+    attempt does not count."""
     await session.execute(
         update(EnrollmentBatch)
         .where(EnrollmentBatch.id == batch_id, EnrollmentBatch.leased_by == worker)
-        .values(status=BatchStatus.QUEUED, leased_by=None, lease_expires_at=None)
+        .values(
+            status=BatchStatus.QUEUED,
+            leased_by=None,
+            lease_expires_at=None,
+            attempts=EnrollmentBatch.attempts - 1,
+        )
     )
 
 

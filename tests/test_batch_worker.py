@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,12 @@ from sqlalchemy import func, select
 
 from bench.enrollment_files import csv_text, to_bytes
 from data.database import Database
+from data.enrollment_batches import MAX_ATTEMPTS, release
 from data.models.audit import AuditEvent
 from data.models.enrollment import BatchRowAction, EnrollmentBatch, EnrollmentBatchRow
 from data.models.groups import Group
 from data.models.members import Member, Relationship
+from resolvers.enrollment_batches import Worker, claim
 from resolvers.enrollment_files.records import PersonRow
 from tests.conftest import TEST_SECRET, make_settings, serve_api
 from tests.test_enrollment_batches import ADMIN, send, sent
@@ -293,3 +296,40 @@ async def recorded(database: Database, batch_id: int) -> list[int]:
                 select(EnrollmentBatchRow.row_number).where(EnrollmentBatchRow.batch_id == batch_id)
             )
         )
+
+
+async def test_a_batch_taken_up_too_often_without_finishing_fails_once_and_for_all(
+    demo_url: str, tmp_path: Path, database: Database
+) -> None:
+    people = await members_of(database, "Acme Manufacturing")
+    rows, _ = phone_changes(people[:3])
+    async with serve_api(make_settings(demo_url, tmp_path, batch_workers=0)) as api:
+        payload = sent(await send(api, ADMIN, people[0].group_id, to_bytes(csv_text(rows))))
+        assert payload["errors"] == []
+        # A lease already over: each claim is free to be taken again, as after a worker's death.
+        worker = Worker(
+            database=api.app.state.database,
+            store=api.app.state.file_store,
+            secret_key=TEST_SECRET,
+            name="test:0",
+            lease=-timedelta(seconds=1),
+        )
+        # Handed back (a server stopping): those do not count.
+        for _ in range(MAX_ATTEMPTS + 2):
+            claimed = await claim(worker)
+            assert claimed is not None
+            async with database.sessions.begin() as session:
+                await release(session, claimed.id, worker.name)
+        # Taken up and never finished: the last allowed attempt, then no more.
+        for _ in range(MAX_ATTEMPTS):
+            assert await claim(worker) is not None
+        assert await claim(worker) is None
+        body = await api.query(ADMIN, BATCH_STATUS, id=payload["batch"]["id"])
+    assert body["data"]["enrollmentBatch"] == {
+        "status": "FAILED",
+        "error": f"stopped after {MAX_ATTEMPTS} attempts that ended unexpectedly; "
+        "the rows processed before keep their results",
+    }
+
+
+BATCH_STATUS = "query ($id: ID!) { enrollmentBatch(id: $id) { status error } }"

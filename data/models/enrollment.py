@@ -126,6 +126,8 @@ class EnrollmentBatch(IdMixin, CreatedAtMixin, Base):
     status: Mapped[BatchStatus] = mapped_column(enum_type(BatchStatus))
     total_rows: Mapped[int] = mapped_column(default=0)
     processed_rows: Mapped[int] = mapped_column(default=0)
+    # Times a worker took the batch up (a claim); processing that keeps failing stops at a few.
+    attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
     uploaded_by_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     # Worker lease, so that a crashed worker's batch is picked up again.
