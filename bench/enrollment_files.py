@@ -91,6 +91,7 @@ def csv_row(person: PersonRow) -> list[str]:
         if person.termination_reason
         else None,
         "group_number": person.group_number,
+        "division_code": person.division_code,
     }
     return [_cell(cells[column]) for column in COLUMNS]
 

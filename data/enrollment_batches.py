@@ -27,6 +27,7 @@ from data.models.enrollment import (
     EnrollmentBatchRow,
     EnrollmentRequest,
 )
+from data.models.groups import Division
 from data.models.members import Member, Relationship
 from data.models.plans import Plan
 from data.pagination import Page, PageRequest, fetch_page
@@ -304,6 +305,20 @@ async def record_results(
             ),
             reserved,
         )
+
+
+async def division_ids_by_code(
+    session: AsyncSession, group_id: int, codes: Sequence[str]
+) -> dict[str, int]:
+    """The group's divisions of these codes (one statement a chunk); unknown codes are absent."""
+    if not codes:
+        return {}
+    rows = await session.execute(
+        select(Division.code, Division.id).where(
+            Division.group_id == group_id, Division.code.in_(set(codes))
+        )
+    )
+    return dict(rows.all())
 
 
 async def plan_ids_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, int]:

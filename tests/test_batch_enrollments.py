@@ -550,3 +550,43 @@ async def test_a_waiting_family_keeps_its_address_until_the_review_enrolls_it(ap
         "a@b.example",
     )
     assert member.group_id == acme
+
+
+DIVISION_OF = "query ($id: ID!) { node(id: $id) { ... on Member { division { code } } } }"
+
+
+async def test_csv_rows_place_new_families_in_a_division(api: Api) -> None:
+    """`division_code` puts a new family in a division of the group (its dependents follow it),
+    so that the division's own administrators see it; a code the group lacks, or a family
+    member's that is not its family's, rejects the row naming the column."""
+    plan = await plan_code(api)
+    acme = (await group_setup(api)).key
+    east = family(
+        plan, CoverageTier.EMPLOYEE_CHILDREN, (Relationship.CHILD, 9), division_code="east"
+    )
+    nowhere = family(plan, CoverageTier.EMPLOYEE, division_code="NOWHERE")
+    split = family(plan, CoverageTier.EMPLOYEE_SPOUSE, division_code="EAST")
+    split.append(add(Relationship.SPOUSE, key=split[0].subscriber_key, division_code="WEST"))
+    payload = sent(await send(api, ADMIN, acme, content_of([*east, *nowhere, *split], "CSV")))
+    got = rows_of(await batch_of(api, payload["batch"]["id"]))
+    assert [got[n]["outcome"] for n in (2, 3)] == ["PROCESSED", "PROCESSED"]
+    assert (got[4]["outcome"], got[4]["field"]) == ("REJECTED", "division_code")
+    assert "no division NOWHERE" in got[4]["message"]
+    assert [got[n]["outcome"] for n in (5, 6)] == ["REJECTED", "REJECTED"]
+    assert got[6]["field"] == "division_code"
+    # The division's administrator sees the family; its code is the division's.
+    for number in (2, 3):
+        member = got[number]["member"]["id"]
+        seen = await api.query("hr.east@acme.example", DIVISION_OF, id=member)
+        assert seen["data"]["node"] == {"division": {"code": "EAST"}}
+    # A dependent added later to that family: its division, if given, must be the family's.
+    later = [
+        add(Relationship.CHILD, key=east[0].subscriber_key, age=4, division_code="WEST"),
+        add(Relationship.CHILD, key=east[0].subscriber_key, age=3, division_code="EAST"),
+    ]
+    payload = sent(await send(api, ADMIN, acme, content_of(later, "CSV")))
+    got = rows_of(await batch_of(api, payload["batch"]["id"]))
+    assert (got[2]["outcome"], got[2]["field"]) == ("REJECTED", "division_code")
+    assert got[3]["outcome"] == "PROCESSED"
+    child = await api.query("hr.east@acme.example", DIVISION_OF, id=got[3]["member"]["id"])
+    assert child["data"]["node"] == {"division": {"code": "EAST"}}

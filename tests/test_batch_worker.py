@@ -262,7 +262,7 @@ async def test_import_refusals(
 async def test_a_stopping_server_hands_its_batch_back_to_the_queue(
     demo_url: str, tmp_path: Path, database: Database
 ) -> None:
-    rows = "".join(f"CHANGE,M{n},,CHILD,,,,,,,,,,,,,,,,,,,,\n" for n in range(10_000))
+    rows = "".join(f"CHANGE,M{n},,CHILD,,,,,,,,,,,,,,,,,,,,,\n" for n in range(10_000))
     content = to_bytes(csv_text([])) + rows.encode()
     acme = (await members_of(database, "Acme Manufacturing"))[0].group_id
     settings = make_settings(demo_url, tmp_path)

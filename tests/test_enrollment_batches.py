@@ -259,7 +259,7 @@ async def test_a_csv_file_gives_every_row_its_result(api: Api) -> None:
         ),
     ]
     content = to_bytes(csv_text(persons))
-    content = content.replace(b"\n", b"\nCHANGE,M1,,SUBSCRIBER,,,31/12/1980,,,,,,,,,,,,,,,,,\n", 1)
+    content = content.replace(b"\n", b"\nCHANGE,M1,,SUBSCRIBER,,,31/12/1980,,,,,,,,,,,,,,,,,,\n", 1)
     # The parse problem went in as line 2: the persons are lines 3 to 10.
     payload = sent(await send(api, ADMIN, acme, content))
     assert payload["errors"] == []
@@ -455,7 +455,7 @@ async def test_who_may_read_a_batch_and_its_rows_page_by_page(api: Api) -> None:
 
 async def test_uploads_have_their_own_body_limit_for_signed_requests(api: Api) -> None:
     acme = await group_id(api, "Acme Manufacturing")
-    bad = b"CHANGE,M1,,CHILD,,,,,,,,,,,,,,,,,,,,\n" * 6_000  # about 200 KB of rows without a number
+    bad = b"CHANGE,M1,,CHILD,,,,,,,,,,,,,,,,,,,,,\n" * 6_000  # ~200 KB of rows without a number
     content = to_bytes(csv_text([])) + bad
     # A request without a token may only send a prospect's application (at most 25 MB).
     anonymous = await api.client.post(

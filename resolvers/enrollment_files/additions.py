@@ -77,7 +77,7 @@ _RECORD_FIELD = {
     "effectiveDate": "effective_date",
     "subscriberId": "subscriber_key",
     "groupId": "group_number",
-    "divisionId": "group_number",
+    "divisionId": "division_code",
     "dependents": "subscriber_key",
     "address.line1": "address_line1",
     "address.line2": "address_line2",
@@ -119,6 +119,7 @@ class Additions:
     batch_id: int
     group_number: str
     plan_ids: dict[str, int]
+    division_ids: dict[str, int]  # the group's divisions the chunk's rows name, by code
     # The records reserved for the rows that make an enrollment request (row number → id).
     row_ids: dict[int, int]
     # How a field is named in the file (a CSV column, or an 834 segment and element).
@@ -161,11 +162,17 @@ async def add_family(adding: Additions, rows: list[PersonRow]) -> list[RowResult
         plan_id = adding.plan_ids.get(head.plan_code)
         if plan_id is None:
             errors.append((0, "plan_code", f"no plan has the code {head.plan_code[:32]}"))
+    division_id = None
+    if head.division_code is not None:
+        division_id = adding.division_ids.get(head.division_code)
+        if division_id is None:
+            errors.append((0, "division_code", f"no division {head.division_code} in this group"))
     for index, row in enumerate(dependents, 1):
         for name, stated, family in (
             ("plan_code", row.plan_code, head.plan_code),
             ("tier", row.tier, head.tier),
             ("effective_date", row.effective_date, head.effective_date),
+            ("division_code", row.division_code, head.division_code),
         ):
             if stated is not None and stated != family:
                 errors.append(
@@ -180,6 +187,7 @@ async def add_family(adding: Additions, rows: list[PersonRow]) -> list[RowResult
         plan_id=plan_id,
         tier=head.tier,
         effective_date=head.effective_date,
+        division_id=division_id,
     )
     try:
         # A REJECTED enrollment wrote nothing; the SAVEPOINT undoes a write that broke anyway.
@@ -199,6 +207,7 @@ async def add_to_subscriber(adding: Additions, row: PersonRow) -> RowResult:
             raise Refused.on("groupId", problem[1])
         async with session.begin_nested():
             head = await _subscriber(adding, row)
+            _check_family_division(adding, row, head)
             await _check_family_terms(adding, row, head)
             given = DependentInput(head.id, _person(row), row.effective_date)
             result = await add_dependent(adding.context, session, given, batch_row_id=row_id)
@@ -234,6 +243,18 @@ async def _subscriber(adding: Additions, row: PersonRow) -> Member:
             ErrorCode.NOT_FOUND,
         )
     return head
+
+
+def _check_family_division(adding: Additions, row: PersonRow, head: Member) -> None:
+    """A division code on a family member's row must be the family's: dependents follow it."""
+    if row.division_code is not None and adding.division_ids.get(row.division_code) != (
+        head.division_id
+    ):
+        raise Refused.on(
+            "divisionId",
+            "is not the family's division: a family member is in its subscriber's",
+            ErrorCode.INVALID,
+        )
 
 
 async def _check_family_terms(adding: Additions, row: PersonRow, head: Member) -> None:

@@ -54,6 +54,7 @@ OPTIONAL_COLUMNS = (
     "termination_date",
     "termination_reason",
     "group_number",
+    "division_code",
 )
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 _ADDRESS = ("address_line1", "address_line2", "city", "state", "postal_code")
@@ -75,6 +76,7 @@ _READERS: dict[str, Callable[[str], Any]] = {
     "termination_reason": values.choice(_REASONS, "termination reason"),
     "disabled": values.choice(_YES_NO, "yes or no"),
     "ssn": values.ssn,
+    "division_code": values.division_code,
     "birth_date": values.iso_date,
     "effective_date": values.iso_date,
     "termination_date": values.iso_date,
@@ -168,6 +170,7 @@ def read_row(row_number: int, cells: dict[str, str]) -> ParsedRow:
         termination_date=read["termination_date"],
         termination_reason=read["termination_reason"],
         group_number=read["group_number"],
+        division_code=read["division_code"],
     )
 
 

@@ -71,6 +71,9 @@ class PersonRow:
     termination_reason: TerminationReason | None = None
     # The group the file says the person belongs to (834 REF*1L): it must be the batch's.
     group_number: str | None = None
+    # The division of the group a new subscriber joins (CSV `division_code`); a dependent's must
+    # be its family's.
+    division_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

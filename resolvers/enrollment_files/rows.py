@@ -219,6 +219,7 @@ async def _additions(
     codes name, and the records of the rows that make an enrollment request."""
     additions = [unit for unit in units if isinstance(unit, list)]
     codes = [row.plan_code for unit in additions for row in unit if row.plan_code]
+    divisions = [row.division_code for unit in additions for row in unit if row.division_code]
     heads = [(unit[0].row_number, unit[0].action) for unit in additions]
     context = BatchContext(
         database=scope.database,
@@ -235,6 +236,9 @@ async def _additions(
         batch_id=scope.batch_id,
         group_number=scope.group_number,
         plan_ids=await enrollment_batches.plan_ids_by_code(session, codes),
+        division_ids=await enrollment_batches.division_ids_by_code(
+            session, scope.group_id, divisions
+        ),
         row_ids=await enrollment_batches.reserve_rows(session, scope.batch_id, heads, now),
         file_field=X12_FIELDS if scope.format == BatchFormat.X12_834 else {},
     )

@@ -29,6 +29,14 @@ def text(value: str) -> str | None:
     return collapsed or None
 
 
+def division_code(value: str) -> str:
+    """A division's code as the group has it (e.g. EAST): case does not matter."""
+    code = value.strip().upper()
+    if len(code) > 16 or not code.isprintable():
+        raise BadValue("is not a division code (at most 16 characters)")
+    return code
+
+
 def ssn(value: str) -> str:
     found = _SSN.fullmatch(value.strip())
     if found is None:
