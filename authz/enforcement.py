@@ -168,6 +168,11 @@ def agency_subject(agency_id: int) -> str:
     return f"agency:{agency_id}"
 
 
+def broker_rule(agency_id: int, group_id: int) -> tuple[str, str, str]:
+    """The `g` rule of a broker-of-record appointment with access on: the agency reads the group."""
+    return agency_subject(agency_id), Role.BROKER.subject, group_grant_scope(group_id)
+
+
 async def rebuild_rules(database: Database, now: datetime | None = None) -> int:
     """Derive every `g` rule afresh from the records (grants, brokers, appointments).
 
@@ -186,7 +191,7 @@ async def rebuild_rules(database: Database, now: datetime | None = None) -> int:
             for agency_id in await access.agency_ids(session)
         ]
         rules += [
-            (agency_subject(agency_id), Role.BROKER.subject, group_grant_scope(group_id))
+            broker_rule(agency_id, group_id)
             for agency_id, group_id in await access.brokered_groups(session, now.date())
         ]
         unique = sorted(set(rules))

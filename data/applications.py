@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -158,13 +158,7 @@ async def applications_page(
     if status is not None:
         statement = statement.where(GroupApplication.status == status)
     page = await fetch_page(connection, statement, APPLICATION_ORDER, request, count=False)
-    return Page(
-        rows=[_application(row) for row in page.rows],
-        positions=page.positions,
-        has_next_page=page.has_next_page,
-        has_previous_page=page.has_previous_page,
-        total_count=page.total_count,
-    )
+    return replace(page, rows=[_application(row) for row in page.rows])
 
 
 def add_event(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from data.keys import Keyed
 from data.models.plans import CoverageTier, Plan, PlanRate
 from data.models.quotes import AnonymousQuoteWindow, Quote, QuotePlan
-from data.pagination import Page, PageRequest, fetch_page
+from data.pagination import Page, PageRequest, fetch_page_newest_first
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ class NewQuotePlan:
 _QUOTE = [getattr(Quote, name) for name in QuoteRecord.__slots__]
 _QUOTED_PLAN = [getattr(QuotePlan, name) for name in QuotedPlanRecord.__slots__]
 # Newest first, as a keyset: the negated id ascends as quotes get older.
-QUOTE_ORDER = [(-Quote.id).label("newest_first")]
+QUOTE_ORDER = (Quote.id,)
 
 
 def _quote(row: Any) -> QuoteRecord:
@@ -107,14 +107,8 @@ async def quotes_page(
     statement = select(*_QUOTE, *QUOTE_ORDER)
     if agency_id is not None:
         statement = statement.where(Quote.agency_id == agency_id)
-    page = await fetch_page(connection, statement, QUOTE_ORDER, request, count=False)
-    return Page(
-        rows=[_quote(row) for row in page.rows],
-        positions=page.positions,
-        has_next_page=page.has_next_page,
-        has_previous_page=page.has_previous_page,
-        total_count=page.total_count,
-    )
+    page = await fetch_page_newest_first(connection, statement, QUOTE_ORDER, request, count=False)
+    return replace(page, rows=[_quote(row) for row in page.rows])
 
 
 async def quoted_regions(connection: AsyncConnection) -> set[str]:

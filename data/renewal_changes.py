@@ -154,15 +154,10 @@ async def requests_page(
 async def lock_renewal(session: AsyncSession, renewal_id: int) -> None:
     """Serialise submissions to one renewal (the one-active-request rule reads, then writes).
 
-    A write that changes nothing, as the transaction's first statement: on PostgreSQL it takes
-    the row's lock, so a second submission waits here and then reads the first one's request.
-    (SQLite's write transactions hold the database's write lock from BEGIN: data/database.py.)"""
-    await session.execute(
-        update(Renewal)
-        .where(Renewal.id == renewal_id)
-        .values(plan_year=Renewal.plan_year)
-        .execution_options(synchronize_session=False)
-    )
+    The renewal's row, locked until the transaction ends, as its first statement: a second
+    submission waits here and then reads the first one's request. (On SQLite the transaction
+    holds the database's write lock from BEGIN: data/database.py.)"""
+    await session.execute(select(Renewal.id).where(Renewal.id == renewal_id).with_for_update())
 
 
 async def active_request(session: AsyncSession, renewal_id: int) -> int | None:

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from authz.enforcement import agency_subject
-from authz.privileges import Privilege, Role, group_grant_scope
+from authz.enforcement import broker_rule
+from authz.privileges import Privilege
 from data import access, audit, brokers
 from data.brokers import AgencyRecord, AppointmentRecord
 from data.models.users import BrokerOfRecord
 from resolvers import groups
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, NotAllowed, Refused
-
-
-def _rule(agency_id: int, group_id: int) -> tuple[str, str, str]:
-    return agency_subject(agency_id), Role.BROKER.subject, group_grant_scope(group_id)
 
 
 async def agencies(context: Context) -> list[AgencyRecord]:
@@ -64,7 +60,7 @@ async def assign(
         for appointment in current:
             appointment.end_date = start - timedelta(days=1)
             if appointment.access_enabled and start <= context.today:
-                await access.remove_rule(session, *_rule(appointment.agency_id, group.id))
+                await access.remove_rule(session, *broker_rule(appointment.agency_id, group.id))
         appointment = BrokerOfRecord(
             group_id=group.id,
             agency_id=found.id,
@@ -75,7 +71,7 @@ async def assign(
         session.add(appointment)
         await session.flush()
         if start <= context.today:
-            access.add_rule(session, *_rule(found.id, group.id))
+            access.add_rule(session, *broker_rule(found.id, group.id))
         audit.record(
             session,
             context.actor,
@@ -112,7 +108,7 @@ async def set_access(
             )
         appointment.access_enabled = enabled
         if appointment.start_date <= context.today:
-            rule = _rule(appointment.agency_id, group.id)
+            rule = broker_rule(appointment.agency_id, group.id)
             if enabled:
                 access.add_rule(session, *rule)
             else:

@@ -22,8 +22,8 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from authz.enforcement import agency_subject, grant_rule
-from authz.privileges import Role, group_grant_scope
+from authz.enforcement import broker_rule, grant_rule
+from authz.privileges import Role
 from data import access, applications, audit, users
 from data.applications import ApplicationRecord
 from data.models.contracts import Contract, ContractPlan
@@ -236,12 +236,7 @@ async def _onboard(
                 assigned_by_user_id=reviewer,
             )
         )
-        access.add_rule(
-            session,
-            agency_subject(quote.agency_id),
-            Role.BROKER.subject,
-            group_grant_scope(group.id),
-        )
+        access.add_rule(session, *broker_rule(quote.agency_id, group.id))
     audit.record(
         session,
         context.actor,
