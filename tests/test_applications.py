@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
 from data import applications as data_applications
+from data.contracts import write_demo_files
 from data.models.audit import AuditEvent
 from data.models.contracts import Document
 from data.models.groups import Group
@@ -985,10 +986,14 @@ ID_PARTS = st.integers(min_value=0, max_value=10**18 - 1)
     grant=st.builds(ProspectGrant, ID_PARTS, ID_PARTS, st.just(10**10))
     | st.builds(DownloadGrant, ID_PARTS, ID_PARTS, st.just(10**10)),
 )
+# A demo user who may read a demo document (found by Hypothesis: its file must be served).
+@hypothesis.example(raw="", grant=DownloadGrant(1, 2, 10**10))
 async def test_arbitrary_links_never_fail_the_server(
     api: Api, raw: str, grant: DownloadGrant | ProspectGrant
 ) -> None:
     # Any token: refused before a lookup (404: no token at all). Any grant the gateway could
-    # sign: decided by lookups (a demo user may read a demo document: 200).
+    # sign: decided by lookups (a demo user may read a demo document: 200, so the demo's files
+    # must be in this server's store; written once, later examples find them there).
+    await write_demo_files(api.app.state.database, api.app.state.file_store)
     assert (await api.client.get(f"/files/{raw}")).status_code in {403, 404}
     assert (await api.client.get(signed_path(api, grant))).status_code in {200, 404}
